@@ -1,0 +1,35 @@
+"""Small runtime helpers shared by inference and training: CPU capabilities, threads."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def bf16_fast_on_cpu() -> bool:
+    """True when this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX).
+
+    On other CPUs bf16 autocast is emulated and slower than fp32, so callers fall back to fp32.
+    """
+    try:
+        import torch
+
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except Exception:  # older torch or no oneDNN: be conservative
+        return False
+
+
+def autocast_context(device: str, enabled: bool | None = None):
+    """bf16 autocast where it is fast (CUDA, or a CPU with native bf16), else a no-op context.
+
+    `enabled=None` decides automatically; True/False forces it.
+    """
+    import contextlib
+
+    import torch
+
+    if enabled is None:
+        enabled = device.startswith("cuda") or (device == "cpu" and bf16_fast_on_cpu())
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)

@@ -1,0 +1,283 @@
+"""`RumorClassifier`: load a model directory, classify posts, save.
+
+A model directory is a plain Hugging Face directory (config.json, model.safetensors, tokenizer
+files) plus `rumorclf.json` (taxonomy, thresholds, window settings, normaliser version, metrics)
+and a generated README.md model card.
+
+The path of a post: normalize -> fast tokenizer with overflow windows -> windows sorted by length
+and batched with dynamic padding -> encoder (bf16 autocast where the CPU does bf16 natively)
+-> sigmoid -> max over a post's windows -> per-label thresholds -> `Prediction`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .modeldir import (CONFIG_NAME, ModelDirError, default_model_path, read_model_config,
+                       validate_model_dir, write_model_card)
+from .normalize import NORMALIZER_VERSION, normalize
+from .taxonomy import Taxonomy, TaxonomyError
+
+__all__ = ["Prediction", "RumorClassifier"]
+
+
+@dataclass
+class Prediction:
+    """The classification of one post."""
+
+    labels: list[str]                # predicted categories (empty = normal)
+    scores: dict[str, float]         # a score in [0, 1] for every category
+    families: list[str]              # families of the predicted categories
+    family_scores: dict[str, float]  # max score over each family's categories
+    normalized: bool = False         # the normaliser changed the text
+    empty: bool = False              # nothing left to classify (empty/whitespace post)
+    windows: int = 1                 # number of model windows the post needed
+    changes: list[str] = field(default_factory=list)  # normaliser steps that changed the text
+    evidence: dict[str, list[dict]] | None = None       # filled by predict(..., explain=True)
+    targets: list[dict] | None = None                   # filled when a target finder is used
+
+    @property
+    def is_normal(self) -> bool:
+        return not self.labels
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if d["evidence"] is None:
+            del d["evidence"]
+        if d["targets"] is None:
+            del d["targets"]
+        return d
+
+
+def check_texts(texts) -> list[str]:
+    """Accept a sequence of str; name the position of the first non-string."""
+    if isinstance(texts, str):
+        raise TypeError("predict() expects a list of posts, not a single str; wrap it: [text]")
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+    return texts
+
+
+class TorchEncoder:
+    """Runs the Hugging Face model on padded id batches; returns logits as float32 numpy."""
+
+    name = "torch"
+
+    def __init__(self, model, device: str = "cpu", precision: str = "auto"):
+        import torch
+
+        self.torch = torch
+        self.model = model.to(device).eval()
+        self.device = device
+        if precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+        self.precision = precision
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        from ._runtime import autocast_context
+
+        torch = self.torch
+        enabled = None if self.precision == "auto" else self.precision == "bf16"
+        with torch.inference_mode(), autocast_context(self.device, enabled):
+            out = self.model(input_ids=torch.from_numpy(input_ids).to(self.device),
+                             attention_mask=torch.from_numpy(attention_mask).to(self.device))
+        return out.logits.float().cpu().numpy()
+
+
+class RumorClassifier:
+    """Multi-label classifier of enterprise-targeting infringement in Chinese posts.
+
+    >>> clf = RumorClassifier.from_pretrained()          # the packaged default model
+    >>> clf.predict(["鑫达科技老板跑路了，工厂已经停工！"])[0].labels
+    """
+
+    def __init__(self, model, tokenizer, taxonomy: Taxonomy, thresholds: dict[str, float] | None = None,
+                 max_length: int = 128, stride: int = 32, device: str = "cpu", precision: str = "auto",
+                 meta: dict | None = None, encoder=None):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.taxonomy = taxonomy
+        self.labels = taxonomy.labels
+        self.thresholds = {lab: 0.5 for lab in self.labels}
+        self.thresholds.update(thresholds or {})
+        self.max_length = int(max_length)
+        self.stride = int(stride)
+        self.meta = dict(meta or {})
+        self.encoder = encoder if encoder is not None else TorchEncoder(model, device, precision)
+        n_out = getattr(getattr(model, "config", None), "num_labels", len(self.labels))
+        if model is not None and n_out != len(self.labels):
+            raise TaxonomyError(f"model has {n_out} outputs but the taxonomy has {len(self.labels)} labels")
+
+    # ------------------------------------------------------------------ loading and saving
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None, *, taxonomy: str | Path | Taxonomy | None = None,
+                        device: str = "cpu", precision: str = "auto", backend: str = "torch",
+                        threads: int | None = None) -> RumorClassifier:
+        """Load a model directory (None = the packaged default model).
+
+        `taxonomy`: check the model against this taxonomy (a file, or a Taxonomy); a model whose
+        labels differ raises TaxonomyError. By default the taxonomy recorded in the model is used.
+        Weights are read from safetensors only; remote code is never trusted.
+        """
+        path = Path(path) if path is not None else default_model_path()
+        validate_model_dir(path)
+        if threads:
+            import torch
+
+            torch.set_num_threads(int(threads))
+        cfg = read_model_config(path)
+        model_tax = Taxonomy.from_dict(cfg["taxonomy"])
+        tax = model_tax
+        if taxonomy is not None:
+            tax = Taxonomy.load(taxonomy)
+            tax.check_model_labels(model_tax.labels, where=f"model {path}")
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+        if backend == "onnx":
+            from .onnx_backend import OnnxEncoder
+
+            encoder = OnnxEncoder.from_model_dir(path, threads=threads)
+            model = None
+        elif backend == "torch":
+            import torch
+            from transformers import AutoModelForSequenceClassification
+
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(path), trust_remote_code=False, use_safetensors=True, dtype=torch.float32)
+            id2label = [model.config.id2label[i] for i in range(model.config.num_labels)]
+            tax.check_model_labels(id2label, where=f"config.json of {path}")
+            encoder = None
+        else:
+            raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
+        clf = cls(model, tokenizer, tax, cfg.get("thresholds"), cfg.get("max_length", 128),
+                  cfg.get("stride", 32), device, precision, meta=cfg, encoder=encoder)
+        clf.path = path
+        return clf
+
+    def save_pretrained(self, path: str | Path, *, half: bool = True, card_extra: str = "") -> Path:
+        """Write a complete model directory; `half` stores weights as fp16 (half the size)."""
+        if self.model is None:
+            raise ModelDirError("save_pretrained needs the torch backend (ONNX models are exported, not saved)")
+        import torch
+
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        model = self.model
+        model.config.id2label = dict(enumerate(self.labels))
+        model.config.label2id = {lab: i for i, lab in enumerate(self.labels)}
+        model.config.problem_type = "multi_label_classification"
+        if half:
+            import copy
+
+            model = copy.deepcopy(model).to(torch.float16)
+        model.save_pretrained(str(path))
+        self.tokenizer.save_pretrained(str(path))
+        cfg = {k: v for k, v in self.meta.items() if k not in ("taxonomy", "labels", "thresholds")}
+        cfg.update({
+            "format": 1,
+            "labels": self.labels,
+            "thresholds": {k: round(float(v), 4) for k, v in self.thresholds.items()},
+            "max_length": self.max_length,
+            "stride": self.stride,
+            "normalizer_version": NORMALIZER_VERSION,
+            "taxonomy": self.taxonomy.to_dict(),
+        })
+        (path / CONFIG_NAME).write_text(json.dumps(cfg, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_model_card(path, cfg, extra=card_extra)
+        return path
+
+    # ------------------------------------------------------------------ inference
+    def _thresholds(self, threshold) -> np.ndarray:
+        if threshold is None:
+            return np.array([self.thresholds[lab] for lab in self.labels], dtype=np.float32)
+        if isinstance(threshold, dict):
+            unknown = set(threshold) - set(self.labels)
+            if unknown:
+                raise TaxonomyError(f"threshold given for unknown labels {sorted(unknown)}")
+            return np.array([threshold.get(lab, self.thresholds[lab]) for lab in self.labels], dtype=np.float32)
+        t = float(threshold)
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {t}")
+        return np.full(len(self.labels), t, dtype=np.float32)
+
+    def _score(self, clean: list[str], batch_size: int, progress=None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (n, n_labels) and window counts (n,) for normalised texts; empty texts score 0."""
+        n = len(clean)
+        scores = np.zeros((n, len(self.labels)), dtype=np.float32)
+        n_windows = np.zeros(n, dtype=np.int32)
+        live = [i for i, t in enumerate(clean) if t.strip()]
+        if not live:
+            return scores, n_windows
+        enc = self.tokenizer([clean[i] for i in live], truncation=True, max_length=self.max_length,
+                             stride=self.stride, return_overflowing_tokens=True, padding=False,
+                             return_token_type_ids=False, return_attention_mask=False)
+        win_ids = enc["input_ids"]
+        owner = np.asarray([live[j] for j in enc["overflow_to_sample_mapping"]])
+        np.add.at(n_windows, owner, 1)
+        order = np.argsort([len(w) for w in win_ids], kind="stable")  # length buckets: little padding
+        pad = self.tokenizer.pad_token_id or 0
+        win_scores = np.empty((len(win_ids), len(self.labels)), dtype=np.float32)
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            width = max(len(win_ids[i]) for i in idx)
+            ids = np.full((len(idx), width), pad, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for r, i in enumerate(idx):
+                ids[r, :len(win_ids[i])] = win_ids[i]
+                mask[r, :len(win_ids[i])] = 1
+            logits = self.encoder(ids, mask)
+            win_scores[idx] = 1.0 / (1.0 + np.exp(-logits))
+            if progress is not None:
+                progress(len(idx))
+        np.maximum.at(scores, owner, win_scores)  # a post scores its most suspicious window
+        return scores, n_windows
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """(n, n_labels) array of per-category scores, columns in `self.labels` order."""
+        texts = check_texts(texts)
+        clean = [normalize(t).text for t in texts]
+        return self._score(clean, batch_size)[0]
+
+    def predict(self, texts: Sequence[str], batch_size: int = 64, threshold: float | dict | None = None,
+                explain: bool = False, targets=None) -> list[Prediction]:
+        """Classify posts. `threshold`: None (the model's per-label thresholds), one float for
+        all labels, or a {label: threshold} dict overriding some. `explain=True` adds evidence
+        spans (character offsets into the original text) for each predicted label. `targets`: a
+        `rumorclf.targets.TargetFinder` to name the enterprises each post is about."""
+        texts = check_texts(texts)
+        thr = self._thresholds(threshold)
+        norms = [normalize(t) for t in texts]
+        scores, n_windows = self._score([nt.text for nt in norms], batch_size)
+        preds = [self._prediction(nt, row, thr, int(w)) for nt, row, w in zip(norms, scores, n_windows)]
+        if explain:
+            from .explain import explain_predictions
+
+            explain_predictions(self, norms, preds, scores)
+        if targets is not None:
+            for nt, p in zip(norms, preds):
+                p.targets = targets.find(nt)
+        return preds
+
+    def _prediction(self, nt, row: np.ndarray, thr: np.ndarray, windows: int) -> Prediction:
+        empty = not nt.text.strip()
+        labels = [] if empty else [lab for lab, s, t in zip(self.labels, row, thr) if s >= t]
+        fam_scores: dict[str, float] = {}
+        for lab, s in zip(self.labels, row):
+            fam = self.taxonomy.family_of(lab)
+            fam_scores[fam] = max(fam_scores.get(fam, 0.0), float(s))
+        families = list(dict.fromkeys(self.taxonomy.family_of(lab) for lab in labels))
+        return Prediction(labels=labels, scores={lab: float(s) for lab, s in zip(self.labels, row)},
+                          families=families, family_scores=fam_scores, normalized=nt.changed,
+                          empty=empty, windows=max(windows, 0 if empty else 1), changes=list(nt.changes))
+
+    def __repr__(self) -> str:
+        name = self.meta.get("name", getattr(self, "path", "unsaved"))
+        return f"RumorClassifier({name}, {len(self.labels)} labels, backend={self.encoder.name})"

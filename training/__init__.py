@@ -1,0 +1,1 @@
+"""Training, pre-training and evaluation for rumorclf. Imports `rumorclf`; never the reverse."""
