@@ -159,6 +159,13 @@ def _rejoin_split_run(m: re.Match) -> list:
     return [i for i in range(m.start(), m.end()) if not _SPLIT_SEP_RE.match(m.string[i])]
 
 
+def _join_cjk_space(m: re.Match) -> list | None:
+    """Drop a space between CJK characters, unless it ends an @mention (its name would run on)."""
+    text = m.string
+    word_start = max(text.rfind(" ", 0, m.start()), text.rfind("\u3000", 0, m.start())) + 1
+    return None if "@" in text[word_start:m.start()] else []
+
+
 def _normalize_topic(m: re.Match) -> list | None:
     inner = m.group(1)
     if m.group(0) == f"#{inner}#":
@@ -182,7 +189,7 @@ def normalize(text: str) -> NormalizedText:
     buf.sub("url", _URL_RE, lambda m: None if m.group(0) == _URL_TOKEN else [_URL_TOKEN])
     buf.sub("mention", _MENTION_RE, _delete)
     buf.sub("topic", _TOPIC_RE, _normalize_topic)
-    buf.sub("spaced_cjk", _SPACE_BETWEEN_CJK_RE, _delete)
+    buf.sub("spaced_cjk", _SPACE_BETWEEN_CJK_RE, _join_cjk_space)
     buf.sub("spaced_cjk", _SPLIT_RUN_RE, _rejoin_split_run)
     buf.sub("whitespace", _WHITESPACE_RE, lambda m: [m.start()])
     stripped = buf.text.strip()

@@ -1,0 +1,457 @@
+"""Streaming batch classification of files, with error accounting and exactly-once resume.
+
+Guarantees of `classify_file`:
+- streaming: records are read, classified and written in chunks; memory does not grow with input size;
+- accounting: every input record ends up either in the output or in the errors file, with its
+  line number and reason, so output rows + error rows == input records;
+- resume: after each chunk the output and errors files are flushed and fsynced, then a small
+  state file records their byte lengths and how many input records they cover. A run that is
+  killed (even with SIGKILL) and re-run with the same command truncates any half-written tail and
+  continues after the last committed record: no duplicate and no missing row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+FORMATS = ("jsonl", "csv", "txt", "parquet")
+_EXT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".txt": "txt",
+        ".parquet": "parquet", ".pq": "parquet"}
+STATE_SUFFIX = ".progress.json"
+
+
+class BatchIOError(Exception):
+    """A problem with the command as a whole (not one record): bad format, missing column, refusing to clobber."""
+
+
+@dataclass
+class Record:
+    line: int               # 1-based line (jsonl/txt), row (csv, header excluded) or row index + 1 (parquet)
+    data: dict | None       # all input fields; None for a malformed record
+    text: str | None        # the post to classify
+    error: str | None = None
+    raw: str = ""           # the raw line, for the errors file
+
+
+def detect_format(path: str | Path, given: str | None = None) -> str:
+    if given:
+        if given not in FORMATS:
+            raise BatchIOError(f"unknown format {given!r}; choose from {', '.join(FORMATS)}")
+        return given
+    fmt = _EXT.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise BatchIOError(f"cannot tell the format of {path} from its extension; pass --format")
+    return fmt
+
+
+def _decode(raw: bytes) -> tuple[str | None, str | None]:
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        return None, f"invalid UTF-8 at byte {e.start}"
+
+
+def _preview(raw: bytes | str, limit: int = 300) -> str:
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    return raw[:limit]
+
+
+def _text_of(data: dict, field: str) -> tuple[str | None, str | None]:
+    if field not in data:
+        return None, f"missing field {field!r}"
+    value = data[field]
+    if not isinstance(value, str):
+        return None, f"field {field!r} is {type(value).__name__ if value is not None else 'null'}, expected a string"
+    return value, None
+
+
+def read_jsonl(path: Path, text_field: str) -> Iterator[Record]:
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            raw = raw.rstrip(b"\r\n")
+            line, err = _decode(raw)
+            if err:
+                yield Record(n, None, None, err, _preview(raw))
+                continue
+            if not line.strip():
+                yield Record(n, None, None, "blank line", "")
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield Record(n, None, None, f"bad JSON: {e.msg} at column {e.colno}", _preview(line))
+                continue
+            if not isinstance(data, dict):
+                yield Record(n, None, None, f"not a JSON object but {type(data).__name__}", _preview(line))
+                continue
+            text, err = _text_of(data, text_field)
+            yield Record(n, data if err is None else None, text, err, _preview(line) if err else "")
+
+
+def read_txt(path: Path, text_field: str) -> Iterator[Record]:
+    with open(path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            raw = raw.rstrip(b"\r\n")
+            line, err = _decode(raw)
+            if err:
+                yield Record(n, None, None, err, _preview(raw))
+            else:
+                yield Record(n, {text_field: line}, line)
+
+
+def _has_surrogates(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def read_csv(path: Path, text_field: str) -> Iterator[Record]:
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
+        reader = csv.reader(f)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        if text_field not in header:
+            raise BatchIOError(f"{path}: no column {text_field!r} (columns: {', '.join(header)}); "
+                               "choose one with --text-field")
+        row_no = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                row_no += 1
+                yield Record(row_no, None, None, f"bad CSV: {e}", "")
+                continue
+            row_no += 1
+            raw = ",".join(row)
+            if any(_has_surrogates(c) for c in row):
+                yield Record(row_no, None, None, "invalid UTF-8", _preview(raw.encode("utf-8", "surrogateescape")))
+            elif len(row) != len(header):
+                yield Record(row_no, None, None, f"expected {len(header)} fields, got {len(row)}", _preview(raw))
+            else:
+                data = dict(zip(header, row))
+                yield Record(row_no, data, data[text_field])
+
+
+def read_parquet(path: Path, text_field: str) -> Iterator[Record]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    if text_field not in pf.schema_arrow.names:
+        raise BatchIOError(f"{path}: no column {text_field!r} (columns: {', '.join(pf.schema_arrow.names)})")
+    n = 0
+    for batch in pf.iter_batches(batch_size=2048):
+        for data in batch.to_pylist():
+            n += 1
+            text, err = _text_of(data, text_field)
+            if err:
+                yield Record(n, None, None, err, _preview(json.dumps(data, ensure_ascii=False, default=str)))
+            else:
+                yield Record(n, data, text)
+
+
+READERS: dict[str, Callable[[Path, str], Iterator[Record]]] = {
+    "jsonl": read_jsonl, "txt": read_txt, "csv": read_csv, "parquet": read_parquet}
+
+
+def count_records(path: Path, fmt: str) -> int | None:
+    """Cheap total for the progress bar (None if unknown)."""
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        n = 0
+        last = b"\n"
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 22):
+                n += chunk.count(b"\n")
+                last = chunk[-1:]
+        n += last != b"\n"
+        return n - 1 if fmt == "csv" else n
+    except OSError:
+        return None
+
+
+# ----------------------------------------------------------------------------- writers
+
+def _jsonable(v):
+    if isinstance(v, (bytes, bytearray)):
+        return v.decode("utf-8", errors="replace")
+    return str(v)
+
+
+class JsonlWriter:
+    def __init__(self, path: Path):
+        self.path = path
+        self.f = open(path, "ab")
+
+    def write(self, rows: list[dict]) -> None:
+        self.f.write(b"".join(json.dumps(r, ensure_ascii=False, default=_jsonable).encode("utf-8") + b"\n"
+                              for r in rows))
+
+    def commit(self) -> int:
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        return self.f.tell()
+
+    def close(self) -> None:
+        self.f.close()
+
+
+class CsvWriter(JsonlWriter):
+    """CSV with the input columns first; list values joined by '|'; fields not in the header go to _extra."""
+
+    def __init__(self, path: Path, columns: list[str] | None = None):
+        super().__init__(path)
+        self.columns = columns
+
+    def write(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        if self.columns is None:
+            self.columns = list(rows[0]) + ["_extra"]
+            buf = io.StringIO()
+            csv.writer(buf).writerow(self.columns)
+            self.f.write(buf.getvalue().encode("utf-8"))
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        known = set(self.columns)
+        for r in rows:
+            extra = {k: v for k, v in r.items() if k not in known}
+            vals = []
+            for c in self.columns:
+                v = extra if c == "_extra" else r.get(c, "")
+                if c == "_extra":
+                    v = json.dumps(v, ensure_ascii=False, default=_jsonable) if v else ""
+                elif isinstance(v, list):
+                    v = "|".join(map(str, v))
+                vals.append(v)
+            w.writerow(vals)
+        self.f.write(buf.getvalue().encode("utf-8"))
+
+
+class ParquetPartsWriter:
+    """Parquet output: one part file per committed chunk, merged into the final file at the end."""
+
+    def __init__(self, path: Path, parts_done: int = 0):
+        self.path = path
+        self.dir = path.with_name(path.name + ".parts")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for p in self.dir.glob("part-*.parquet"):  # drop parts written after the last commit
+            if int(p.stem.split("-")[1]) >= parts_done:
+                p.unlink()
+        self.parts = parts_done
+        self.pending: list[dict] = []
+
+    def write(self, rows: list[dict]) -> None:
+        self.pending.extend(rows)
+
+    def commit(self) -> int:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.pending:
+            table = pa.Table.from_pylist(self.pending)
+            tmp = self.dir / f".part-{self.parts:06d}.tmp"
+            pq.write_table(table, tmp)
+            os.replace(tmp, self.dir / f"part-{self.parts:06d}.parquet")
+            self.parts += 1
+            self.pending = []
+        return self.parts
+
+    def finish(self) -> None:
+        """Merge parts into one file, row group by row group (memory stays flat)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        parts = sorted(self.dir.glob("part-*.parquet"))
+        schema = pa.unify_schemas([pq.read_schema(p) for p in parts]) if parts else pa.schema([])
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with pq.ParquetWriter(tmp, schema) as w:
+            for p in parts:
+                w.write_table(pq.read_table(p).cast(schema) if pq.read_schema(p) != schema
+                              else pq.read_table(p))
+        os.replace(tmp, self.path)
+        for p in parts:
+            p.unlink()
+        self.dir.rmdir()
+
+    def close(self) -> None:
+        pass
+
+
+def output_format(path: Path, given: str | None = None) -> str:
+    fmt = detect_format(path, given)
+    if fmt == "txt":
+        raise BatchIOError("plain-text output cannot hold scores; write .jsonl, .csv or .parquet")
+    return fmt
+
+
+# ----------------------------------------------------------------------------- the run
+
+def _write_state(path: Path, state: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _truncate(path: Path, size: int) -> None:
+    if path.exists():
+        with open(path, "r+b") as f:
+            f.truncate(size)
+
+
+def classify_file(input_path: str | Path, output_path: str | Path,
+                  classify: Callable[[list[str]], list[dict]], *,
+                  text_field: str = "text", input_format: str | None = None,
+                  output_format_: str | None = None, errors_path: str | Path | None = None,
+                  chunk_size: int = 1024, overwrite: bool = False, fingerprint: dict | None = None,
+                  progress: bool = True, log: Callable[[str], None] | None = None) -> dict:
+    """Classify a file into an output file; see the module docstring for the guarantees.
+
+    `classify(texts)` returns one dict of prediction fields per text, added to the input fields.
+    Returns a summary: records, written, errors, seconds, posts_per_second, resumed_from.
+    """
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    inp, out = Path(input_path), Path(output_path)
+    if not inp.exists():
+        raise BatchIOError(f"input file not found: {inp}")
+    in_fmt = detect_format(inp, input_format)
+    out_fmt = output_format(out, output_format_)
+    err_path = Path(errors_path) if errors_path else out.with_name(out.name + ".errors.jsonl")
+    state_path = out.with_name(out.name + STATE_SUFFIX)
+    st = inp.stat()
+    fp = {"input": str(inp.resolve()), "input_size": st.st_size, "input_mtime_ns": st.st_mtime_ns,
+          "text_field": text_field, "output_format": out_fmt, **(fingerprint or {})}
+
+    state = None
+    if state_path.exists() and not overwrite:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        if state.get("fingerprint") != fp:
+            raise BatchIOError(f"{out} holds an unfinished run of a different command or input "
+                               f"(see {state_path}); re-run that command, or pass --overwrite to start over")
+        if state.get("complete"):
+            log(f"{out} is already complete ({state['written']} rows, {state['errors']} errors); "
+                "pass --overwrite to redo it")
+            return {**state["summary"], "already_complete": True}
+    elif (out.exists() or out.with_name(out.name + ".parts").exists()) and not overwrite:
+        raise BatchIOError(f"{out} exists and is not an unfinished rumorclf run; pass --overwrite to replace it")
+
+    if state is None:  # fresh start
+        for p in (out, err_path):
+            if p.exists():
+                p.unlink()
+        parts_dir = out.with_name(out.name + ".parts")
+        if parts_dir.exists():
+            for p in parts_dir.iterdir():
+                p.unlink()
+        state = {"fingerprint": fp, "records_done": 0, "written": 0, "errors": 0, "output_bytes": 0,
+                 "errors_bytes": 0, "complete": False}
+        resumed_from = 0
+    else:
+        resumed_from = state["records_done"]
+        if out_fmt != "parquet":
+            _truncate(out, state["output_bytes"])
+        _truncate(err_path, state["errors_bytes"])
+        log(f"resuming after {resumed_from} records ({state['written']} written, {state['errors']} errors)")
+
+    if out_fmt == "parquet":
+        writer = ParquetPartsWriter(out, state["output_bytes"] if resumed_from else 0)
+    elif out_fmt == "csv":
+        columns = None
+        if resumed_from and out.exists() and state["output_bytes"] > 0:
+            with open(out, encoding="utf-8", newline="") as f:
+                columns = next(csv.reader(f))
+        writer = CsvWriter(out, columns)
+    else:
+        writer = JsonlWriter(out)
+    errors = JsonlWriter(err_path)
+
+    total = count_records(inp, in_fmt) if progress else None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=resumed_from, unit="post", desc="classify", disable=not progress,
+               smoothing=0.1, dynamic_ncols=True)
+    started = time.time()
+    records = READERS[in_fmt](inp, text_field)
+    try:
+        skipped = 0
+        chunk: list[Record] = []
+        for rec in records:
+            if skipped < resumed_from:
+                skipped += 1
+                continue
+            chunk.append(rec)
+            if len(chunk) >= chunk_size:
+                _process_chunk(chunk, classify, writer, errors, state, state_path)
+                bar.update(len(chunk))
+                chunk = []
+        if chunk:
+            _process_chunk(chunk, classify, writer, errors, state, state_path)
+            bar.update(len(chunk))
+    finally:
+        bar.close()
+        writer.close()
+        errors.close()
+    if out_fmt == "parquet":
+        writer.finish()
+        state["output_bytes"] = out.stat().st_size
+    seconds = time.time() - started
+    done_now = state["records_done"] - resumed_from
+    summary = {"input": str(inp), "output": str(out), "errors_file": str(err_path),
+               "records": state["records_done"], "written": state["written"], "errors": state["errors"],
+               "resumed_from": resumed_from, "seconds": round(seconds, 2),
+               "posts_per_second": round(done_now / seconds, 1) if seconds > 0 else None}
+    assert state["written"] + state["errors"] == state["records_done"]
+    state["complete"] = True
+    state["summary"] = summary
+    _write_state(state_path, state)
+    return summary
+
+
+def _process_chunk(chunk: list[Record], classify, writer, errors: JsonlWriter, state: dict,
+                   state_path: Path) -> None:
+    good = [r for r in chunk if r.error is None]
+    preds = classify([r.text for r in good]) if good else []
+    if len(preds) != len(good):
+        raise RuntimeError(f"classifier returned {len(preds)} results for {len(good)} posts")
+    writer.write([{**r.data, **p} for r, p in zip(good, preds)])
+    bad = [r for r in chunk if r.error is not None]
+    errors.write([{"line": r.line, "reason": r.error, "raw": r.raw} for r in bad])
+    state["output_bytes"] = writer.commit()
+    state["errors_bytes"] = errors.commit()
+    state["records_done"] += len(chunk)
+    state["written"] += len(good)
+    state["errors"] += len(bad)
+    _write_state(state_path, state)  # the commit point: everything before it is durable
+
+
+def prediction_fields(pred, labels: list[str], digits: int = 6) -> dict:
+    """The columns a classified row gains (flat, so CSV and Parquet hold them too)."""
+    d = {"pred_labels": pred.labels, "pred_families": pred.families,
+         "pred_normalized": pred.normalized, "pred_empty": pred.empty, "pred_windows": pred.windows}
+    for lab in labels:
+        d[f"score_{lab}"] = round(pred.scores[lab], digits)
+    if pred.evidence is not None:
+        d["pred_evidence"] = pred.evidence
+    if pred.targets is not None:
+        d["pred_targets"] = pred.targets
+    return d
