@@ -189,6 +189,22 @@ def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="model
     print(card.read_text(encoding="utf-8") if card.exists() else f"{path}: no model card")
 
 
+@app.command("export-onnx")
+def export_onnx_cmd(model: Path = typer.Argument(..., help="model directory"),
+                    out_dir: Path = typer.Argument(..., help="output model directory (files copied + model.onnx)"),
+                    int8: bool = typer.Option(False, "--int8", help="int8 dynamic quantization of the weights")):
+    """Export a model to ONNX for the onnxruntime backend (--backend onnx)."""
+    from .modeldir import ModelDirError
+    from .onnx_backend import export_onnx
+
+    _quiet_transformers()
+    try:
+        path = export_onnx(model, out_dir, int8=int8)
+    except (ModelDirError, ImportError, FileNotFoundError) as e:
+        _fail(str(e))
+    err.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); use it with --backend onnx -m {out_dir}")
+
+
 def _forward(module: str, ctx: typer.Context) -> None:
     """Hand the remaining arguments to a training module's own argument parser."""
     try:
