@@ -109,6 +109,8 @@ class RumorClassifier:
         self.thresholds.update(thresholds or {})
         self.max_length = int(max_length)
         self.stride = int(stride)
+        if not 0 <= self.stride < self.max_length - 2:
+            raise ValueError(f"window stride {stride} must be below max_length - 2 = {self.max_length - 2}")
         self.meta = dict(meta or {})
         self.encoder = encoder if encoder is not None else TorchEncoder(model, device, precision)
         n_out = getattr(getattr(model, "config", None), "num_labels", len(self.labels))

@@ -254,8 +254,12 @@ def train(args) -> dict:
     metrics = {"dev": compute_metrics(y_dev, predict_sets(dev_scores, thresholds), labels,
                                       [taxonomy.family_of(x) for x in labels], dev_hn)}
 
+    stride = args.stride
+    if stride >= args.max_length - 2:  # the window must advance: keep a quarter of it as overlap
+        stride = max(1, (args.max_length - 2) // 4)
+        log.warning("--stride %d does not fit --max-length %d; using %d", args.stride, args.max_length, stride)
     clf = RumorClassifier(model, tokenizer, taxonomy, dict(zip(labels, map(float, thresholds))),
-                          max_length=args.max_length, stride=args.stride)
+                          max_length=args.max_length, stride=stride)
     if args.test:  # reported only: nothing above looked at it
         test_ex = load_examples(args.test, taxonomy)
         test_scores = clf.predict_proba([e.text for e in test_ex])

