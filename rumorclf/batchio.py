@@ -74,38 +74,40 @@ def _text_of(data: dict, field: str) -> tuple[str | None, str | None]:
     return value, None
 
 
-def read_jsonl(path: Path, text_field: str) -> Iterator[Record]:
+def _decoded_lines(path: Path) -> Iterator[tuple[int, bytes, str | None, str | None]]:
+    """(line number, raw bytes, decoded line or None, decoding error or None) for each line."""
     with open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
             raw = raw.rstrip(b"\r\n")
-            line, err = _decode(raw)
-            if err:
-                yield Record(n, None, None, err, _preview(raw))
-                continue
-            if not line.strip():
-                yield Record(n, None, None, "blank line", "")
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield Record(n, None, None, f"bad JSON: {e.msg} at column {e.colno}", _preview(line))
-                continue
-            if not isinstance(data, dict):
-                yield Record(n, None, None, f"not a JSON object but {type(data).__name__}", _preview(line))
-                continue
-            text, err = _text_of(data, text_field)
-            yield Record(n, data if err is None else None, text, err, _preview(line) if err else "")
+            yield (n, raw, *_decode(raw))
+
+
+def read_jsonl(path: Path, text_field: str) -> Iterator[Record]:
+    for n, raw, line, err in _decoded_lines(path):
+        if err:
+            yield Record(n, None, None, err, _preview(raw))
+            continue
+        if not line.strip():
+            yield Record(n, None, None, "blank line", "")
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield Record(n, None, None, f"bad JSON: {e.msg} at column {e.colno}", _preview(line))
+            continue
+        if not isinstance(data, dict):
+            yield Record(n, None, None, f"not a JSON object but {type(data).__name__}", _preview(line))
+            continue
+        text, err = _text_of(data, text_field)
+        yield Record(n, data if err is None else None, text, err, _preview(line) if err else "")
 
 
 def read_txt(path: Path, text_field: str) -> Iterator[Record]:
-    with open(path, "rb") as f:
-        for n, raw in enumerate(f, 1):
-            raw = raw.rstrip(b"\r\n")
-            line, err = _decode(raw)
-            if err:
-                yield Record(n, None, None, err, _preview(raw))
-            else:
-                yield Record(n, {text_field: line}, line)
+    for n, raw, line, err in _decoded_lines(path):
+        if err:
+            yield Record(n, None, None, err, _preview(raw))
+        else:
+            yield Record(n, {text_field: line}, line)
 
 
 def _has_surrogates(s: str) -> bool:

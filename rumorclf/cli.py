@@ -189,6 +189,35 @@ def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="model
     print(card.read_text(encoding="utf-8") if card.exists() else f"{path}: no model card")
 
 
+class ReportBy(str, Enum):
+    target = "target"
+    label = "label"
+    family = "family"
+    day = "day"
+
+
+@app.command()
+def report(classified: Path = typer.Argument(..., help="output of `rumorclf classify` (JSONL)"),
+           output: Path = typer.Option(..., "-o", "--output", help="HTML file to write"),
+           by: Optional[list[ReportBy]] = typer.Option(None, "--by", help="sections (repeatable; default: all)"),
+           top_n: int = typer.Option(5, "--top", help="top posts shown per category"),
+           text_field: str = typer.Option("text", "--text-field", "-f"),
+           date_field: Optional[str] = typer.Option(None, "--date-field", help="field with the post time"),
+           csv_out: Optional[Path] = typer.Option(None, "--csv", help="CSV of the numbers (default: OUTPUT.csv)")):
+    """Indicator report: one self-contained HTML file (counts, shares, trends, top posts) plus CSV."""
+    from .report import build_report
+
+    if not classified.exists():
+        _fail(f"file not found: {classified}")
+    sections = tuple(b.value for b in by) if by else ("label", "family", "target", "day")
+    try:
+        summary = build_report(classified, output, by=sections, top_n=top_n, text_field=text_field,
+                               date_field=date_field, csv_path=csv_out)
+    except (ValueError, OSError) as e:
+        _fail(str(e))
+    err.print(f"wrote {output} ({summary.get('posts', '?')} posts)")
+
+
 @app.command("export-onnx")
 def export_onnx_cmd(model: Path = typer.Argument(..., help="model directory"),
                     out_dir: Path = typer.Argument(..., help="output model directory (files copied + model.onnx)"),

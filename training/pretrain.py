@@ -22,7 +22,6 @@ import argparse
 import json
 import logging
 import math
-import os
 import random
 import time
 import zlib
@@ -30,6 +29,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+
+from . import configure_run
 
 log = logging.getLogger("rumorclf.pretrain")
 
@@ -234,7 +235,6 @@ def whole_word_mask(ids: np.ndarray, wids: np.ndarray, rng: np.random.Generator,
 
 def masked_lm_loss(model, input_ids, attention_mask, labels):
     """MLM loss and predictions computed on masked positions only (skips the vocab projection elsewhere)."""
-    import torch
     import torch.nn.functional as F
 
     hidden = model.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
@@ -537,9 +537,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    configure_run(args.quiet)
     work = args.work_dir
     prepare(work, args)
     if args.export_only:

@@ -19,7 +19,6 @@ import copy
 import json
 import logging
 import math
-import os
 import random
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from rumorclf.modeldir import validate_model_dir
 from rumorclf.normalize import normalize_text
 from rumorclf.taxonomy import Taxonomy, TaxonomyError
 
+from . import configure_run
 from .data import DATA_DIR, Example, multi_hot
 from .metrics import compute_metrics, predict_sets, tune_thresholds
 
@@ -315,9 +315,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    configure_run(args.quiet)
     return train(args)
 
 
