@@ -79,6 +79,8 @@ def _decoded_lines(path: Path) -> Iterator[tuple[int, bytes, str | None, str | N
     with open(path, "rb") as f:
         for n, raw in enumerate(f, 1):
             raw = raw.rstrip(b"\r\n")
+            if n == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not content
+                raw = raw[3:]
             yield (n, raw, *_decode(raw))
 
 
@@ -119,7 +121,7 @@ def _has_surrogates(s: str) -> bool:
 
 
 def read_csv(path: Path, text_field: str) -> Iterator[Record]:
-    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
         reader = csv.reader(f)
         try:
             header = next(reader)
@@ -197,14 +199,39 @@ def _jsonable(v):
     return str(v)
 
 
+def _json_line(row: dict) -> bytes:
+    try:
+        return json.dumps(row, ensure_ascii=False, default=_jsonable).encode("utf-8") + b"\n"
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape: keep it as an escape
+        return json.dumps(row, ensure_ascii=True, default=_jsonable).encode("ascii") + b"\n"
+
+
+_SURROGATE_RE = None
+
+
+def _scrub(v):
+    """Lone surrogates -> U+FFFD, for formats that must hold valid Unicode (CSV, Parquet)."""
+    global _SURROGATE_RE
+    if isinstance(v, str):
+        if _SURROGATE_RE is None:
+            import re
+
+            _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+        return _SURROGATE_RE.sub("\ufffd", v)
+    if isinstance(v, list):
+        return [_scrub(x) for x in v]
+    if isinstance(v, dict):
+        return {_scrub(k): _scrub(x) for k, x in v.items()}
+    return v
+
+
 class JsonlWriter:
     def __init__(self, path: Path):
         self.path = path
         self.f = open(path, "ab")
 
     def write(self, rows: list[dict]) -> None:
-        self.f.write(b"".join(json.dumps(r, ensure_ascii=False, default=_jsonable).encode("utf-8") + b"\n"
-                              for r in rows))
+        self.f.write(b"".join(_json_line(r) for r in rows))
 
     def commit(self) -> int:
         self.f.flush()
@@ -242,7 +269,7 @@ class CsvWriter(JsonlWriter):
                     v = json.dumps(v, ensure_ascii=False, default=_jsonable) if v else ""
                 elif isinstance(v, list):
                     v = "|".join(map(str, v))
-                vals.append(v)
+                vals.append(_scrub(v))
             w.writerow(vals)
         self.f.write(buf.getvalue().encode("utf-8"))
 
@@ -268,7 +295,7 @@ class ParquetPartsWriter:
         import pyarrow.parquet as pq
 
         if self.pending:
-            table = pa.Table.from_pylist(self.pending)
+            table = _table(self.pending)
             tmp = self.dir / f".part-{self.parts:06d}.tmp"
             pq.write_table(table, tmp)
             os.replace(tmp, self.dir / f"part-{self.parts:06d}.parquet")
@@ -277,24 +304,90 @@ class ParquetPartsWriter:
         return self.parts
 
     def finish(self) -> None:
-        """Merge parts into one file, row group by row group (memory stays flat)."""
-        import pyarrow as pa
+        """Merge parts into one file, part by part (memory stays flat). Parts are kept until
+        `cleanup`, after the run's final state is written, so a crash here loses nothing."""
         import pyarrow.parquet as pq
 
         parts = sorted(self.dir.glob("part-*.parquet"))
-        schema = pa.unify_schemas([pq.read_schema(p) for p in parts]) if parts else pa.schema([])
+        schema, as_text = _merged_schema([pq.read_schema(p) for p in parts])
         tmp = self.path.with_name(self.path.name + ".tmp")
         with pq.ParquetWriter(tmp, schema) as w:
             for p in parts:
-                w.write_table(pq.read_table(p).cast(schema) if pq.read_schema(p) != schema
-                              else pq.read_table(p))
+                w.write_table(_conform(pq.read_table(p), schema, as_text))
         os.replace(tmp, self.path)
-        for p in parts:
-            p.unlink()
-        self.dir.rmdir()
+
+    def cleanup(self) -> None:
+        if self.dir.exists():
+            for p in self.dir.iterdir():
+                p.unlink()
+            self.dir.rmdir()
 
     def close(self) -> None:
         pass
+
+
+def _table(rows: list[dict]):
+    """Arrow table from rows; a column whose values Arrow cannot hold as one type (1 then "s",
+    an empty object) is stored as JSON text instead of failing the run."""
+    import pyarrow as pa
+
+    rows = [_scrub(r) for r in rows]
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    cols = {}
+    for k in keys:
+        values = [r.get(k) for r in rows]
+        try:
+            arr = pa.array(values)
+            if pa.types.is_struct(arr.type) and arr.type.num_fields == 0:
+                raise pa.ArrowNotImplementedError("empty struct")
+            cols[k] = arr
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            cols[k] = pa.array([None if v is None else v if isinstance(v, str)
+                                else json.dumps(v, ensure_ascii=False, default=_jsonable) for v in values],
+                               type=pa.string())
+    return pa.table(cols)
+
+
+def _merged_schema(schemas):
+    """One schema for all parts; fields whose types disagree become text."""
+    import pyarrow as pa
+
+    types: dict[str, list] = {}
+    for sch in schemas:
+        for f in sch:
+            types.setdefault(f.name, []).append(f.type)
+    fields, as_text = [], set()
+    for name, ts in types.items():
+        distinct = {t for t in ts if not pa.types.is_null(t)}
+        if len(distinct) <= 1:
+            fields.append(pa.field(name, distinct.pop() if distinct else pa.null()))
+        else:
+            fields.append(pa.field(name, pa.string()))
+            as_text.add(name)
+    return pa.schema(fields), as_text
+
+
+def _conform(table, schema, as_text: set):
+    import pyarrow as pa
+
+    cols = []
+    for f in schema:
+        if f.name not in table.column_names:
+            cols.append(pa.nulls(table.num_rows, f.type))
+            continue
+        col = table.column(f.name)
+        if f.name in as_text and not pa.types.is_string(col.type):
+            col = pa.array([None if v is None else v if isinstance(v, str)
+                            else json.dumps(v, ensure_ascii=False, default=_jsonable) for v in col.to_pylist()],
+                           type=pa.string())
+        elif col.type != f.type:
+            col = col.cast(f.type)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, schema=schema)
 
 
 def output_format(path: Path, given: str | None = None) -> str:
@@ -367,6 +460,7 @@ def classify_file(input_path: str | Path, output_path: str | Path,
                 p.unlink()
         state = {"fingerprint": fp, "records_done": 0, "written": 0, "errors": 0, "output_bytes": 0,
                  "errors_bytes": 0, "complete": False}
+        _write_state(state_path, state)  # from here on, a re-run of this command resumes
         resumed_from = 0
     else:
         resumed_from = state["records_done"]
@@ -426,6 +520,8 @@ def classify_file(input_path: str | Path, output_path: str | Path,
     state["complete"] = True
     state["summary"] = summary
     _write_state(state_path, state)
+    if out_fmt == "parquet":
+        writer.cleanup()
     return summary
 
 

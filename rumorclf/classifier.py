@@ -106,6 +106,9 @@ class RumorClassifier:
         self.taxonomy = taxonomy
         self.labels = taxonomy.labels
         self.thresholds = {lab: 0.5 for lab in self.labels}
+        unknown = set(thresholds or {}) - set(self.labels)
+        if unknown:
+            raise TaxonomyError(f"thresholds given for labels the model does not have: {sorted(unknown)}")
         self.thresholds.update(thresholds or {})
         self.max_length = int(max_length)
         self.stride = int(stride)
@@ -136,6 +139,7 @@ class RumorClassifier:
             torch.set_num_threads(int(threads))
         cfg = read_model_config(path)
         model_tax = Taxonomy.from_dict(cfg["taxonomy"])
+        model_tax.check_model_labels(cfg["labels"], where=f"the labels list of {path / 'rumorclf.json'}")
         tax = model_tax
         if taxonomy is not None:
             tax = Taxonomy.load(taxonomy)

@@ -102,8 +102,12 @@ def classify(
             summary = _classify_local(input, output, model, text_field, input_format, errors, batch_size,
                                       chunk_size, thr, threads, backend.value, explain, watchlist,
                                       overwrite, not no_progress)
-    except (BatchIOError, FileNotFoundError, ValueError) as e:
+    except (BatchIOError, OSError, ValueError, ImportError) as e:  # ModelDirError/TaxonomyError are ValueErrors
         _fail(str(e))
+    except Exception as e:  # e.g. a corrupt safetensors file: say what failed, without a traceback
+        if type(e).__name__ not in ("SafetensorError", "HeaderTooLarge"):
+            raise
+        _fail(f"cannot read the model weights: {e}")
     _print_summary(summary)
 
 

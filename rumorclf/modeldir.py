@@ -39,11 +39,22 @@ def validate_model_dir(path: Path, *, need_rumorclf_config: bool = True, need_he
         config = json.loads(cfg_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelDirError(f"{cfg_path} is not valid JSON: {e}") from None
+    if not isinstance(config, dict):
+        raise ModelDirError(f"{cfg_path} must hold a JSON object, not {type(config).__name__}")
     hooks = [k for k in REMOTE_CODE_KEYS if k in config]
     if hooks:
         raise ModelDirError(f"{cfg_path} asks for remote code ({', '.join(hooks)}); rumorclf never "
                             "runs code from a model directory. Remove those keys or use another model.")
-    has_safetensors = (path / "model.safetensors").exists() or (path / "model.safetensors.index.json").exists()
+    index = path / "model.safetensors.index.json"
+    if index.exists():  # every shard it names must itself be safetensors
+        try:
+            shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
+        except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as e:
+            raise ModelDirError(f"{index} is not a valid safetensors index: {e}") from None
+        bad = sorted(str(x) for x in shards if not str(x).endswith(".safetensors"))
+        if bad:
+            raise ModelDirError(f"{index} points at non-safetensors weights ({', '.join(bad)}); refused")
+    has_safetensors = (path / "model.safetensors").exists() or index.exists()
     if not has_safetensors:
         pickles = sorted(p.name for p in path.iterdir() if p.suffix in PICKLE_SUFFIXES)
         if pickles:
@@ -62,6 +73,8 @@ def read_model_config(path: Path) -> dict:
         cfg = json.loads((Path(path) / CONFIG_NAME).read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelDirError(f"{path / CONFIG_NAME} is not valid JSON: {e}") from None
+    if not isinstance(cfg, dict):
+        raise ModelDirError(f"{path / CONFIG_NAME} must hold a JSON object")
     for key in ("labels", "taxonomy"):
         if key not in cfg:
             raise ModelDirError(f"{path / CONFIG_NAME} lacks '{key}'")

@@ -38,7 +38,8 @@ _WIDTH_TABLE[0x3000] = 0x20  # ideographic space
 _CONTROL_RE = re.compile(
     "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"  # C0/C1 controls (tab/newline handled below)
     "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U000e0000-\U000e0fff]"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U000e0000-\U000e0fff"
+    "\ud800-\udfff]"  # lone surrogates (from JSON escapes): not text, and not encodable
 )
 _LINEBREAK_RE = re.compile("[\t\n\r\u2028\u2029\u0085]")
 
@@ -46,7 +47,7 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 # A pinyin syllable in parentheses right after a CJK character; a tone mark or tone digit is
 # required so that ordinary brackets such as 苹果(apple) are left alone.
 _PINYIN_GLOSS_RE = re.compile(
-    f"(?<=[{_CJK}])\\((?=[a-z{_TONED}]*[{_TONED}1-5])[a-z{_TONED}]{{1,7}}[1-5]?\\)"
+    f"(?<=[{_CJK}])(?:\\((?=[a-z{_TONED}]*[{_TONED}1-5])[a-z{_TONED}]{{1,7}}[1-5]?\\))+"
 )
 _PUNCT = "，。、；：！？!?;:）)》」』”"
 _COMMA_BEFORE_PUNCT_RE = re.compile(f",+(?=[{re.escape(_PUNCT)}])")
@@ -58,6 +59,8 @@ _URL_TOKEN = "[URL]"
 _MENTION_RE = re.compile(r"(?<=@)\s+(?=[^\s@])")
 _TOPIC_RE = re.compile(r"#\s*([^#\n]{1,40}?)\s*#")
 
+_MAX_MENTION = 31  # "@" + a name of up to 30 characters
+_MENTION_TAIL_RE = re.compile(r"@[^\s@]*$")
 _SPACE_BETWEEN_CJK_RE = re.compile(f"(?<=[{_CJK}])\\s+(?=[{_CJK}])")
 _SPLIT_SEPS = r"\s./*\-_|~^+·•=\\"
 # Three or more single CJK characters each split by a separator: 鑫/达/科/技, 鑫.达.科.技
@@ -161,22 +164,42 @@ def _rejoin_split_run(m: re.Match) -> list:
 
 def _join_cjk_space(m: re.Match) -> list | None:
     """Drop a space between CJK characters, unless it ends an @mention (its name would run on)."""
-    text = m.string
-    word_start = max(text.rfind(" ", 0, m.start()), text.rfind("\u3000", 0, m.start())) + 1
-    return None if "@" in text[word_start:m.start()] else []
+    before = m.string[max(0, m.start() - _MAX_MENTION):m.start()]
+    return None if _MENTION_TAIL_RE.search(before) else []
 
 
 def _normalize_topic(m: re.Match) -> list | None:
     inner = m.group(1)
     if m.group(0) == f"#{inner}#":
         return None
-    return ["#", *range(m.start(1), m.end(1)), "#"]
+    return [m.start(), *range(m.start(1), m.end(1)), m.end() - 1]
+
+
+_MAX_PASSES = 4
 
 
 def normalize(text: str) -> NormalizedText:
-    """Normalise one post. Raises TypeError for non-string input."""
+    """Normalise one post. Raises TypeError for non-string input.
+
+    One step can expose work for an earlier one (a topic whose spaces were just removed), so the
+    passes repeat until nothing changes (clean text: one pass), composing the offset maps.
+    """
     if not isinstance(text, str):
         raise TypeError(f"normalize() expects str, got {type(text).__name__}")
+    clean, changes, offsets = _one_pass(text)
+    for _ in range(_MAX_PASSES - 1):
+        if not changes or not clean:
+            break
+        again, more, offs2 = _one_pass(clean)
+        if not more:
+            break
+        offsets = [offsets[i] for i in offs2]
+        clean = again
+        changes = changes + [c for c in more if c not in changes]
+    return NormalizedText(clean, text, tuple(changes), tuple(offsets))
+
+
+def _one_pass(text: str) -> tuple[str, list[str], list[int]]:
     buf = _Buffer(text)
     buf.sub("control", _CONTROL_RE, _delete)
     buf.sub("control", _LINEBREAK_RE, lambda m: [" "])
@@ -198,8 +221,7 @@ def normalize(text: str) -> NormalizedText:
         buf.offs = buf.offs[lead : lead + len(stripped)]
         buf.text = stripped
         buf.changes.append("whitespace")
-    changes = tuple(dict.fromkeys(buf.changes))  # unique, in order
-    return NormalizedText(buf.text, text, changes, tuple(buf.offs))
+    return buf.text, list(dict.fromkeys(buf.changes)), buf.offs
 
 
 def normalize_text(text: str) -> str:
