@@ -291,7 +291,6 @@ class ParquetPartsWriter:
         self.pending.extend(rows)
 
     def commit(self) -> int:
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         if self.pending:
