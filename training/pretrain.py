@@ -396,7 +396,7 @@ def train(work: Path, args) -> dict:
         step += 1
         state["step"] = step
         state["tokens_seen"] += int(att.sum())
-        losses.append(float(loss))
+        losses.append(loss.item())
         if step % args.log_every == 0 or step == args.max_steps:
             state["wall_seconds"] = time.time() - start_wall
             rec = {"step": step, "loss": float(np.mean(losses)), "tokens_seen": state["tokens_seen"],

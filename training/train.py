@@ -231,7 +231,7 @@ def train(args) -> dict:
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            losses.append(float(loss))
+            losses.append(loss.item())
         dev_scores = score(model, dev_ids, pad_id)
         m = compute_metrics(y_dev, predict_sets(dev_scores, 0.5), labels)
         rec = {"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "dev_macro_f1": round(m["macro_f1"], 4),
