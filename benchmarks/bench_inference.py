@@ -2,6 +2,7 @@
 
     python benchmarks/bench_inference.py                      # all systems, test split x N >= 5000 posts
     python benchmarks/bench_inference.py --stream-posts 1000000   # also the CLI streaming run (peak RSS)
+    python benchmarks/bench_inference.py --systems "" --stream-posts 100000 --threads 1   # only that
 
 Systems, same texts and same thread count, each in its own process (clean peak RSS):
   fast-torch      our default model through RumorClassifier.predict (length buckets, bf16 where native)
@@ -170,7 +171,7 @@ def main() -> None:
         pass
     print("machine:", json.dumps(machine))
     results = []
-    for name in args.systems.split(","):
+    for name in filter(None, args.systems.split(",")):  # --systems "" runs only the streaming run
         n = args.base_posts if name == "pipeline-bert-base" else args.posts
         r = spawn(name, args, n)
         results.append(r)

@@ -132,3 +132,21 @@ def test_training_is_deterministic_and_rejects_unknown_labels(tiny_base, tmp_pat
     with pytest.raises(TaxonomyError, match="not_a_label"):
         train.main([*args[:2], "--train", str(tmp_path / "bad.jsonl"), "--dev", str(tmp_path / "dev.jsonl"),
                     "--out", str(tmp_path / "c"), "--quiet"])
+
+
+@pytest.mark.parametrize("from_scratch", [False, True])
+def test_fp16_base_is_trained_in_fp32(tmp_path, from_scratch):
+    """Our packaged base is saved in fp16; fine-tuning (and the from-scratch ablation) must run in fp32."""
+    import torch
+    from transformers import BertForMaskedLM
+
+    from tests.tiny import make_tiny_encoder_config, make_tiny_tokenizer
+    from training.train import build_model
+
+    tok = make_tiny_tokenizer()
+    BertForMaskedLM(make_tiny_encoder_config(len(tok))).to(torch.float16).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    model = build_model(tmp_path, ["a", "b"], from_scratch, seed=1)
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    ids = torch.tensor([[tok.cls_token_id, tok.sep_token_id]])
+    model(input_ids=ids).logits.sum().backward()  # a training step's forward/backward works

@@ -119,7 +119,8 @@ def build_model(base: Path, labels: list[str], from_scratch: bool, seed: int):
               id2label=dict(enumerate(labels)), label2id={lab: i for i, lab in enumerate(labels)})
     if from_scratch:
         config = AutoConfig.from_pretrained(str(base), trust_remote_code=False, **kw)
-        return AutoModelForSequenceClassification.from_config(config)
+        # train in fp32 whatever dtype the base was saved in (our packaged base is fp16)
+        return AutoModelForSequenceClassification.from_config(config, dtype=torch.float32)
     from transformers.utils import logging as hf_logging
 
     level = hf_logging.get_verbosity()
