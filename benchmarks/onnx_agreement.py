@@ -43,7 +43,8 @@ def main() -> None:
                 "macro_f1": round(compute_metrics(y, base_pred, ref.labels)["macro_f1"], 4)}]
     with tempfile.TemporaryDirectory() as d:
         for name, int8 in (("onnx-fp32", False), ("onnx-int8", True)):
-            out = export_onnx(args.model, Path(d) / name, int8=int8)
+            out = Path(d) / name
+            export_onnx(args.model, out, int8=int8)
             clf = RumorClassifier.from_pretrained(out, backend="onnx", threads=args.threads or None)
             scores = clf.predict_proba(texts)
             pred = predict_sets(scores, thr)

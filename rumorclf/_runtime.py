@@ -33,3 +33,26 @@ def autocast_context(device: str, enabled: bool | None = None):
     if not enabled:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)
+
+
+@lru_cache(maxsize=1)
+def _libc_malloc_trim():
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows): nothing to do
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc `malloc_trim`); a no-op elsewhere.
+
+    Batches of varying shapes leave glibc's heap fragmented, so a long batch run's RSS crept up
+    with the number of posts; trimming between batches keeps it flat. Costs well under 1 ms.
+    """
+    trim = _libc_malloc_trim()
+    if trim is not None:
+        trim(0)

@@ -18,8 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .modeldir import (CONFIG_NAME, ModelDirError, default_model_path, read_model_config,
-                       validate_model_dir, write_model_card)
+from ._runtime import release_free_memory
+from .modeldir import (
+    CONFIG_NAME,
+    ModelDirError,
+    default_model_path,
+    read_model_config,
+    validate_model_dir,
+    write_model_card,
+)
 from .normalize import NORMALIZER_VERSION, normalize
 from .taxonomy import Taxonomy, TaxonomyError
 
@@ -233,7 +240,9 @@ class RumorClassifier:
         win_scores = np.empty((len(win_ids), len(self.labels)), dtype=np.float32)
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
-            width = max(len(win_ids[i]) for i in idx)
+            # widths rounded up to a multiple of 32: a few tensor sizes recur instead of ~100, so
+            # freed buffers get reused and the heap does not fragment (RSS grew with input size)
+            width = min(-(-max(len(win_ids[i]) for i in idx) // 32) * 32, self.max_length)
             ids = np.full((len(idx), width), pad, dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
             for r, i in enumerate(idx):
@@ -241,9 +250,12 @@ class RumorClassifier:
                 mask[r, :len(win_ids[i])] = 1
             logits = self.encoder(ids, mask)
             win_scores[idx] = 1.0 / (1.0 + np.exp(-logits))
+            if (s // batch_size) % 8 == 7:
+                release_free_memory()
             if progress is not None:
                 progress(len(idx))
         np.maximum.at(scores, owner, win_scores)  # a post scores its most suspicious window
+        release_free_memory()
         return scores, n_windows
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
