@@ -292,6 +292,7 @@ _STOP_WORDS = frozenset(
     "让 去 买 卖 用 连 像 比 家 个 只 请 有 为 于 将 由 等 或 而 但 又 很 最 更 太 真 好 啊 吧 呢 吗 哦 嘛 这 那 我 你 他 "
     "她 它 都 也 就 还 再 才 呀 哈".split())
 _STOP_CHARS = frozenset(w for w in _STOP_WORDS if len(w) == 1)
+_DEICTIC_CHARS = frozenset("贵本该我你他她此这那某")  # right before a suffix: 贵公司 is not a name
 # jieba flags of words that cannot be part of a name (particles, prepositions, pronouns, adverbs ...)
 _FUNCTION_FLAG_PREFIXES = ("u", "p", "c", "r", "d", "y", "m", "q", "f", "t", "w", "v")
 _FUNCTION_FLAGS = frozenset({"e", "o", "x", "ad"})
@@ -365,6 +366,8 @@ def _company_prefix(tokens, tok_at, start: int) -> int | None:
         length += len(w)
         only_single = only_single and len(w) == 1
         k -= 1
+    if pieces and pieces[0][-1] in _DEICTIC_CHARS:  # 有贵|公司, 向本|公司: "your/this company", no name
+        return None
     while pieces and pieces[-1] in _STOP_CHARS:  # leading 买/去/说 ... are not part of the name
         length -= len(pieces.pop())
     if length < 2:

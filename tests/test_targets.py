@@ -145,6 +145,8 @@ def test_auto_candidates(auto_finder, post, expected):
     "民营企业不容易，该公司和那家公司都在裁员",
     "孩子教育很重要，买汽车要谨慎",
     "今天天气不错",
+    "你好，我们手上有贵公司的负面稿件，明天见报",  # jieba: 有贵|公司
+    "欢迎来本公司参观，向本公司反映问题",
 ])
 def test_auto_filters_generic_words(auto_finder, post):
     assert auto_finder.find(normalize(post)) == []
