@@ -3,10 +3,10 @@
 import io
 
 from rumorclf.normalize import normalize_text
+from rumorclf.taxonomy import Taxonomy
 from training import data_check
 from training.augment import TRANSFORMS, Augmenter, find_entities
 from training.data import DATA_DIR, near_duplicates
-from rumorclf.taxonomy import Taxonomy
 
 
 def test_committed_data_passes_data_check():
