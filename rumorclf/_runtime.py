@@ -50,8 +50,9 @@ def _libc_malloc_trim():
 def release_free_memory() -> None:
     """Hand freed heap pages back to the OS (glibc `malloc_trim`); a no-op elsewhere.
 
-    Batches of varying shapes leave glibc's heap fragmented, so a long batch run's RSS crept up
-    with the number of posts; trimming between batches keeps it flat. Costs well under 1 ms.
+    Batches of varying shapes leave glibc's heap fragmented, so a long batch run's RSS creeps up
+    with the number of posts; trimming between batches slows that creep (it does not stop it:
+    see the README's Speed section). Costs well under 1 ms.
     """
     trim = _libc_malloc_trim()
     if trim is not None:
