@@ -39,12 +39,13 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of the local engine")
     args = p.parse_args()
 
-    rows = [json.loads(x) for x in (ROOT / "data" / "test.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    from bench_inference import load_texts  # the same posts as the inference benchmark
+
     with tempfile.TemporaryDirectory() as d:
         src = Path(d) / "posts.jsonl"
         with open(src, "w", encoding="utf-8") as f:
-            for i in range(args.posts):
-                f.write(json.dumps({"id": i, "text": rows[i % len(rows)]["text"]}, ensure_ascii=False) + "\n")
+            for i, text in enumerate(load_texts(args.posts)):
+                f.write(json.dumps({"id": i, "text": text}, ensure_ascii=False) + "\n")
         base = [sys.executable, "-m", "rumorclf.cli", "classify", str(src), "-m", args.model, "--no-progress"]
         local_out, ray_out = Path(d) / "local.jsonl", Path(d) / "ray.jsonl"
         t_local = run(base + ["-o", str(local_out), "--threads", str(args.threads)])
