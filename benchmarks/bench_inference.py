@@ -120,28 +120,58 @@ def spawn(name: str, args, posts: int) -> dict:
     raise RuntimeError(f"{name} failed:\n{proc.stderr[-3000:]}")
 
 
+def _proc_mb(pid: int, field: str) -> float | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(x.split()[1]) / 1024 for x in f if x.startswith(field))
+    except (OSError, StopIteration):
+        return None
+
+
 def stream_cli(args) -> dict:
-    """Generate N posts as JSONL, classify with the CLI, report peak RSS of the CLI process."""
+    """Generate N posts as JSONL, classify them with the CLI, and report the CLI's peak RSS.
+
+    The peak (VmHWM) is also sampled while the run goes, against the records the CLI has committed
+    (its .progress.json), so one run shows whether memory stays flat as the input grows.
+    """
     import random
 
     rng = random.Random(0)
     base = load_texts(2000)
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory(dir=args.tmp_dir) as d:
         src, out = Path(d) / "posts.jsonl", Path(d) / "out.jsonl"
         with open(src, "w", encoding="utf-8") as f:
             for i in range(args.stream_posts):
                 f.write(json.dumps({"id": i, "text": rng.choice(base)}, ensure_ascii=False) + "\n")
         cmd = [sys.executable, "-m", "rumorclf.cli", "classify", str(src), "-o", str(out), "-m", args.model,
-               "--threads", str(args.threads), "--no-progress"]
+               "--threads", str(args.threads), "--no-progress"] + (["--backend", args.stream_backend]
+                                                                     if args.stream_backend else [])
+        progress_file = out.with_name(out.name + ".progress.json")
         t = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        samples, marks = [], [m for m in (1_000, 10_000, 100_000, 250_000, 500_000) if m < args.stream_posts]
+        while proc.poll() is None:
+            time.sleep(2)
+            try:
+                done = json.loads(progress_file.read_text())["records_done"]
+            except (OSError, ValueError, KeyError):
+                continue
+            hwm = _proc_mb(proc.pid, "VmHWM")
+            if hwm is not None and (not samples or done > samples[-1][0]):
+                samples.append((done, round(hwm, 1)))
+                if marks and done >= marks[0]:
+                    print(f"  cli-stream: {done:>9,} posts done, peak RSS so far {hwm:.1f} MB", flush=True)
+                    while marks and done >= marks[0]:
+                        marks.pop(0)
+        stderr = proc.stderr.read()
         secs = time.perf_counter() - t
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
         n_out = sum(1 for _ in open(out, "rb")) if out.exists() else 0
     if proc.returncode:
-        raise RuntimeError(proc.stderr[-2000:])
-    return {"system": "cli-stream", "posts": args.stream_posts, "rows_out": n_out, "seconds": round(secs, 1),
-            "posts_per_s": round(args.stream_posts / secs, 1), "peak_rss_mb": round(ru.ru_maxrss / 1024, 1)}
+        raise RuntimeError(stderr[-2000:])
+    return {"system": "cli-stream", "backend": args.stream_backend or "torch", "posts": args.stream_posts,
+            "rows_out": n_out, "seconds": round(secs, 1), "posts_per_s": round(args.stream_posts / secs, 1),
+            "peak_rss_mb": round(ru.ru_maxrss / 1024, 1), "peak_rss_by_posts": samples}
 
 
 def main() -> None:
@@ -154,6 +184,8 @@ def main() -> None:
     p.add_argument("--latency-posts", type=int, default=200)
     p.add_argument("--systems", default="fast-torch,fast-torch-fp32,fast-onnx,fast-onnx-int8,pipeline-ours,pipeline-bert-base")
     p.add_argument("--stream-posts", type=int, default=0, help="also run the CLI over this many generated posts")
+    p.add_argument("--stream-backend", default=None, help="--backend for the streaming run (default: the CLI's)")
+    p.add_argument("--tmp-dir", default=None, help="where the streaming run writes its input and output")
     p.add_argument("--json", type=Path, default=None, help="also write the results here")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()

@@ -28,6 +28,28 @@ def test_scores_do_not_depend_on_batching_or_order(tiny_clf):
     a = tiny_clf.predict_proba(texts, batch_size=1)
     b = tiny_clf.predict_proba(texts[::-1], batch_size=3)[::-1]
     np.testing.assert_allclose(a, b, atol=1e-4)
+    c = tiny_clf.predict_proba(texts + ["第五条"], batch_size=8)[:4]  # 5 rows padded to 8 with filler rows
+    np.testing.assert_allclose(a, c, atol=1e-4)
+
+
+def test_batches_come_in_few_shapes(tiny_model_dir):
+    """Widths are multiples of 32 and row counts powers of two: a long run reuses a few tensor
+    shapes instead of meeting a new one per call (each new shape grew the process's memory)."""
+    from rumorclf import RumorClassifier
+
+    clf = RumorClassifier.from_pretrained(tiny_model_dir, precision="fp32")
+    shapes, encode = [], clf.encoder
+
+    def recording(ids, mask):
+        shapes.append(ids.shape)
+        return encode(ids, mask)
+
+    clf.encoder = recording
+    for n in (1, 3, 5, 37, 64, 70):
+        clf.predict_proba(["鑫达科技老板跑路了" * (1 + i % 7) for i in range(n)], batch_size=64)
+    assert all(r & (r - 1) == 0 for r, _ in shapes), shapes  # powers of two (64 = batch_size)
+    assert len(set(shapes)) <= 7 * 4
+    assert all(w % 32 == 0 for _, w in shapes), shapes
 
 
 def test_thresholds(tiny_clf):
