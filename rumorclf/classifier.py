@@ -262,13 +262,13 @@ class RumorClassifier:
         release_free_memory()
         return scores, n_windows
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """(n, n_labels) array of per-category scores, columns in `self.labels` order."""
         texts = check_texts(texts)
         clean = [normalize(t).text for t in texts]
         return self._score(clean, batch_size)[0]
 
-    def predict(self, texts: Sequence[str], batch_size: int = 64, threshold: float | dict | None = None,
+    def predict(self, texts: Sequence[str], batch_size: int = 32, threshold: float | dict | None = None,
                 explain: bool = False, targets=None) -> list[Prediction]:
         """Classify posts. `threshold`: None (the model's per-label thresholds), one float for
         all labels, or a {label: threshold} dict overriding some. `explain=True` adds evidence

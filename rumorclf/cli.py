@@ -66,7 +66,7 @@ def classify(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="model directory (default: the packaged model)"),
     input_format: Optional[str] = typer.Option(None, "--format", help="input format if the extension does not tell"),
     errors: Optional[Path] = typer.Option(None, "--errors", help="errors file (default: OUTPUT.errors.jsonl)"),
-    batch_size: int = typer.Option(64, "--batch-size", "-b"),
+    batch_size: int = typer.Option(32, "--batch-size", "-b", help="posts per forward pass (32 keeps peak memory low; larger is no faster on CPU)"),
     chunk_size: int = typer.Option(1024, "--chunk-size", help="records per committed chunk (resume granularity)"),
     threshold: Optional[str] = typer.Option(None, "--threshold", "-t",
                                             help="one value for all labels, or label=value,label=value"),
@@ -111,7 +111,7 @@ def classify(
     _print_summary(summary)
 
 
-def make_row_classifier(clf, threshold=None, batch_size: int = 64, explain: bool = False, finder=None):
+def make_row_classifier(clf, threshold=None, batch_size: int = 32, explain: bool = False, finder=None):
     """A function texts -> prediction-field dicts, shared by the local and the Ray engines."""
     from .batchio import prediction_fields
 

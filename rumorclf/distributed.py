@@ -79,7 +79,7 @@ def classify_dataset(ds, model: str | Path | None = None, *, text_column: str = 
         _ClassifyBatch, batch_format="pandas", batch_size=batch_size, concurrency=num_actors,
         num_cpus=threads_per_actor,
         fn_constructor_kwargs=dict(model=str(model) if model else None, text_column=text_column,
-                                   threshold=threshold, batch_size=64, backend=backend, precision=precision,
+                                   threshold=threshold, batch_size=32, backend=backend, precision=precision,
                                    threads=threads_per_actor, explain=explain,
                                    watchlist=str(watchlist) if watchlist else None))
 
