@@ -98,6 +98,20 @@ class TorchEncoder:
         return out.logits.float().cpu().numpy()
 
 
+# Keys a fast tokenizer records once it has been called with truncation (our sliding windows):
+# saved, they would make a plain AutoTokenizer truncate every text to one window.
+_TOKENIZER_CALL_STATE = ("max_length", "stride", "truncation_strategy", "truncation_side", "padding_strategy")
+
+
+def _drop_call_state(config_path: Path) -> None:
+    if not config_path.exists():
+        return
+    cfg = json.loads(config_path.read_text(encoding="utf-8"))
+    kept = {k: v for k, v in cfg.items() if k not in _TOKENIZER_CALL_STATE}
+    if kept != cfg:
+        config_path.write_text(json.dumps(kept, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
 class RumorClassifier:
     """Multi-label classifier of enterprise-targeting infringement in Chinese posts.
 
@@ -193,6 +207,7 @@ class RumorClassifier:
             model = copy.deepcopy(model).to(torch.float16)
         model.save_pretrained(str(path))
         self.tokenizer.save_pretrained(str(path))
+        _drop_call_state(path / "tokenizer_config.json")
         cfg = {k: v for k, v in self.meta.items() if k not in ("taxonomy", "labels", "thresholds")}
         cfg.update({
             "format": 1,

@@ -148,3 +148,18 @@ def test_config_json_labels_must_match_rumorclf_json(tiny_model_dir, tmp_path):
 def test_missing_model_dir_is_a_clear_error(tmp_path):
     with pytest.raises(ModelDirError, match="not found"):
         RumorClassifier.from_pretrained(tmp_path / "nope")
+
+
+def test_saved_tokenizer_does_not_keep_the_window_settings(tmp_path):
+    import json
+
+    from transformers import AutoTokenizer
+
+    from rumorclf import RumorClassifier
+
+    clf = RumorClassifier.from_pretrained()  # the packaged model: its fast tokenizer records the call
+    clf.predict(["鑫达科技老板跑路了" * 30])  # windows: the tokenizer is called with truncation + stride
+    clf.save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text(encoding="utf-8"))
+    assert "max_length" not in cfg and "stride" not in cfg
+    assert len(AutoTokenizer.from_pretrained(tmp_path)("鑫达科技老板跑路了" * 30)["input_ids"]) > 200

@@ -150,7 +150,7 @@ def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] 
     name = clf.meta.get("name", "model")
     systems = [evaluate_system(name, clf.predict_proba(texts, batch_size), thr, y, labels, families, hard)]
     for other in compare:
-        c2 = RumorClassifier.from_pretrained(other)
+        c2 = RumorClassifier.from_pretrained(None if other == "default" else other)  # 'default' as for MODEL
         c2.taxonomy.check_model_labels(labels, where=f"compared model {other}")
         systems.append(evaluate_system(c2.meta.get("name", Path(other).name), c2.predict_proba(texts, batch_size),
                                        [c2.thresholds[x] for x in labels], y, labels, families, hard))

