@@ -50,9 +50,8 @@ def _libc_malloc_trim():
 def release_free_memory() -> None:
     """Hand freed heap pages back to the OS (glibc `malloc_trim`); a no-op elsewhere.
 
-    Batches of varying shapes leave glibc's heap fragmented, so a long batch run's RSS creeps up
-    with the number of posts; trimming between batches slows that creep (it does not stop it:
-    see the README's Speed section). Costs well under 1 ms.
+    Called between batches so a long run's RSS stays near its working set; the fixed batch shapes
+    in `RumorClassifier._score` do the rest (see the README's Speed section). Costs well under 1 ms.
     """
     trim = _libc_malloc_trim()
     if trim is not None:
