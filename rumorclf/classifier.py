@@ -98,18 +98,19 @@ class TorchEncoder:
         return out.logits.float().cpu().numpy()
 
 
-# Keys a fast tokenizer records once it has been called with truncation (our sliding windows):
-# saved, they would make a plain AutoTokenizer truncate every text to one window.
-_TOKENIZER_CALL_STATE = ("max_length", "stride", "truncation_strategy", "truncation_side", "padding_strategy")
+# What a fast tokenizer keeps from being called with truncation (our sliding windows): the Rust
+# backend's truncation settings, and their copies in init_kwargs. Saved, they would make the
+# model's tokenizer.json truncate every text to one window for anyone using it directly.
+_TOKENIZER_CALL_STATE = ("max_length", "stride", "truncation_strategy")
 
 
-def _drop_call_state(config_path: Path) -> None:
-    if not config_path.exists():
-        return
-    cfg = json.loads(config_path.read_text(encoding="utf-8"))
-    kept = {k: v for k, v in cfg.items() if k not in _TOKENIZER_CALL_STATE}
-    if kept != cfg:
-        config_path.write_text(json.dumps(kept, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+def _clear_call_state(tokenizer) -> None:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        backend.no_truncation()
+        backend.no_padding()
+    for key in _TOKENIZER_CALL_STATE:
+        tokenizer.init_kwargs.pop(key, None)
 
 
 class RumorClassifier:
@@ -206,8 +207,8 @@ class RumorClassifier:
 
             model = copy.deepcopy(model).to(torch.float16)
         model.save_pretrained(str(path))
+        _clear_call_state(self.tokenizer)  # every call sets truncation again, so nothing is lost
         self.tokenizer.save_pretrained(str(path))
-        _drop_call_state(path / "tokenizer_config.json")
         cfg = {k: v for k, v in self.meta.items() if k not in ("taxonomy", "labels", "thresholds")}
         cfg.update({
             "format": 1,

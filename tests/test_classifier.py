@@ -162,4 +162,5 @@ def test_saved_tokenizer_does_not_keep_the_window_settings(tmp_path):
     clf.save_pretrained(tmp_path)
     cfg = json.loads((tmp_path / "tokenizer_config.json").read_text(encoding="utf-8"))
     assert "max_length" not in cfg and "stride" not in cfg
+    assert json.loads((tmp_path / "tokenizer.json").read_text(encoding="utf-8"))["truncation"] is None
     assert len(AutoTokenizer.from_pretrained(tmp_path)("鑫达科技老板跑路了" * 30)["input_ids"]) > 200
