@@ -261,7 +261,7 @@ class RumorClassifier:
             width = min(-(-max(len(win_ids[i]) for i in idx) // 32) * 32, self.max_length)
             # rows likewise rounded up to a power of two (the last, partial batch of every call
             # otherwise brings a new shape each time, and RSS grew ~2 MB per 1,000 posts with it)
-            rows = min(1 << (len(idx) - 1).bit_length(), max(batch_size, len(idx)))
+            rows = min(1 << (len(idx) - 1).bit_length(), batch_size)
             ids = np.full((rows, width), pad, dtype=np.int64)
             mask = np.zeros((rows, width), dtype=np.int64)
             mask[len(idx):, 0] = 1  # filler rows attend to one pad token; their scores are dropped
