@@ -135,6 +135,11 @@ def markdown_report(systems: list[dict], labels: list[str], data_path: str) -> s
     return "\n".join(lines)
 
 
+def _model_path(name: str | None) -> str | None:
+    """'default' names the packaged model (None to from_pretrained), for MODEL and --compare alike."""
+    return None if name == "default" else name
+
+
 def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] = (), tfidf: bool = False,
              train: str = "train", dev: str = "dev", batch_size: int = 64) -> list[dict]:
     from rumorclf import RumorClassifier
@@ -150,7 +155,7 @@ def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] 
     name = clf.meta.get("name", "model")
     systems = [evaluate_system(name, clf.predict_proba(texts, batch_size), thr, y, labels, families, hard)]
     for other in compare:
-        c2 = RumorClassifier.from_pretrained(None if other == "default" else other)  # 'default' as for MODEL
+        c2 = RumorClassifier.from_pretrained(_model_path(other))
         c2.taxonomy.check_model_labels(labels, where=f"compared model {other}")
         systems.append(evaluate_system(c2.meta.get("name", Path(other).name), c2.predict_proba(texts, batch_size),
                                        [c2.thresholds[x] for x in labels], y, labels, families, hard))
@@ -180,7 +185,7 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--batch-size", type=int, default=64)
     args = p.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    systems = evaluate(None if args.model == "default" else args.model, args.data, args.out, args.compare,
+    systems = evaluate(_model_path(args.model), args.data, args.out, args.compare,
                        args.tfidf, args.train, args.dev, args.batch_size)
     for m in systems:
         print(f"{m['name']:32s} macro-F1 {m['macro_f1']:.3f}  micro-F1 {m['micro_f1']:.3f}  "
