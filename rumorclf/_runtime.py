@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 
@@ -56,3 +57,38 @@ def release_free_memory() -> None:
     trim = _libc_malloc_trim()
     if trim is not None:
         trim(0)
+
+
+def _allowed_cpus() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows: every CPU
+        return list(range(os.cpu_count() or 1))
+
+
+def free_cores(interval: float = 0.25) -> float:
+    """How many of the CPUs this process may run on are idle now: the sum of their idle shares
+    over `interval` seconds (psutil; call it while this process is idle, or it counts itself).
+    Without psutil: the CPUs minus the 1-minute load average."""
+    allowed = _allowed_cpus()
+    try:
+        import psutil
+    except ImportError:
+        return max(0.0, len(allowed) - os.getloadavg()[0])
+    busy = psutil.cpu_percent(interval=interval, percpu=True)
+    return sum(1 - busy[i] / 100 for i in allowed if i < len(busy))
+
+
+def default_threads(interval: float = 0.25) -> int:
+    """Intra-op threads for inference: the idle CPUs, rounded, at least 1 and at most the physical
+    cores. Another busy process on the same cores makes torch's extra threads wait for it (each
+    batch waits for its slowest thread), so on a loaded machine fewer threads run faster; see
+    benchmarks/bench_threads.py for the measurement."""
+    try:
+        import psutil
+
+        physical = psutil.cpu_count(logical=False)
+    except ImportError:
+        physical = None
+    physical = min(physical or len(_allowed_cpus()), len(_allowed_cpus()))
+    return max(1, min(physical, round(free_cores(interval))))

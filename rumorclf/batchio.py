@@ -7,13 +7,20 @@ Guarantees of `classify_file`:
 - resume: after each chunk the output and errors files are flushed and fsynced, then a small
   state file records their byte lengths and how many input records they cover. A run that is
   killed (even with SIGKILL) and re-run with the same command truncates any half-written tail and
-  continues after the last committed record: no duplicate and no missing row.
+  continues after the last committed record: no duplicate and no missing row;
+- nothing left behind: a run that fails before committing any row (a missing column, a bad
+  option) removes what it created, and a finished run removes its state file, and its errors
+  file when no record failed;
+- pipes: "-" reads stdin or writes stdout (JSONL unless a format is given). Such a run streams
+  the same way but cannot resume (a pipe cannot be re-read or truncated), so it keeps no state.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import itertools
 import json
 import os
 import sys
@@ -26,6 +33,7 @@ FORMATS = ("jsonl", "csv", "txt", "parquet")
 _EXT = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".txt": "txt",
         ".parquet": "parquet", ".pq": "parquet"}
 STATE_SUFFIX = ".progress.json"
+STDIO = "-"  # as input: stdin; as output: stdout
 
 
 class BatchIOError(Exception):
@@ -41,15 +49,38 @@ class Record:
     raw: str = ""           # the raw line, for the errors file
 
 
-def detect_format(path: str | Path, given: str | None = None) -> str:
+def is_stdio(path) -> bool:
+    return str(path) == STDIO
+
+
+def _name(source) -> str:
+    """How messages name an input: its path, or <stdin>."""
+    return str(source) if isinstance(source, (str, Path)) else "<stdin>"
+
+
+def detect_format(path: str | Path, given: str | None = None, option: str = "--format") -> str:
+    """The format `given`, else the one the extension tells (JSONL for "-"); `option` is the
+    command-line option the error message suggests."""
     if given:
         if given not in FORMATS:
             raise BatchIOError(f"unknown format {given!r}; choose from {', '.join(FORMATS)}")
         return given
+    if is_stdio(path):
+        return "jsonl"
     fmt = _EXT.get(Path(path).suffix.lower())
     if fmt is None:
-        raise BatchIOError(f"cannot tell the format of {path} from its extension; pass --format")
+        raise BatchIOError(f"cannot tell the format of {path} from its extension; pass {option}")
     return fmt
+
+
+@contextlib.contextmanager
+def _binary(source):
+    """A binary file object for a path (opened and closed here) or an open stream (borrowed)."""
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as f:
+            yield f
+    else:
+        yield source
 
 
 def _decode(raw: bytes) -> tuple[str | None, str | None]:
@@ -74,9 +105,9 @@ def _text_of(data: dict, field: str) -> tuple[str | None, str | None]:
     return value, None
 
 
-def _decoded_lines(path: Path) -> Iterator[tuple[int, bytes, str | None, str | None]]:
+def _decoded_lines(source) -> Iterator[tuple[int, bytes, str | None, str | None]]:
     """(line number, raw bytes, decoded line or None, decoding error or None) for each line."""
-    with open(path, "rb") as f:
+    with _binary(source) as f:
         for n, raw in enumerate(f, 1):
             raw = raw.rstrip(b"\r\n")
             if n == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not content
@@ -84,8 +115,10 @@ def _decoded_lines(path: Path) -> Iterator[tuple[int, bytes, str | None, str | N
             yield (n, raw, *_decode(raw))
 
 
-def read_jsonl(path: Path, text_field: str) -> Iterator[Record]:
-    for n, raw, line, err in _decoded_lines(path):
+# Readers take a path or an open binary stream (stdin).
+
+def read_jsonl(source, text_field: str) -> Iterator[Record]:
+    for n, raw, line, err in _decoded_lines(source):
         if err:
             yield Record(n, None, None, err, _preview(raw))
             continue
@@ -104,8 +137,8 @@ def read_jsonl(path: Path, text_field: str) -> Iterator[Record]:
         yield Record(n, data if err is None else None, text, err, _preview(line) if err else "")
 
 
-def read_txt(path: Path, text_field: str) -> Iterator[Record]:
-    for n, raw, line, err in _decoded_lines(path):
+def read_txt(source, text_field: str) -> Iterator[Record]:
+    for n, raw, line, err in _decoded_lines(source):
         if err:
             yield Record(n, None, None, err, _preview(raw))
         else:
@@ -120,43 +153,53 @@ def _has_surrogates(s: str) -> bool:
         return True
 
 
-def read_csv(path: Path, text_field: str) -> Iterator[Record]:
-    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f)
+def read_csv(source, text_field: str) -> Iterator[Record]:
+    with _binary(source) as b:
+        f = io.TextIOWrapper(b, encoding="utf-8-sig", errors="surrogateescape", newline="")
         try:
-            header = next(reader)
+            yield from _csv_records(csv.reader(f), _name(source), text_field)
+        finally:
+            f.detach()  # the binary stream is closed by its owner, not by this wrapper
+
+
+def _csv_records(reader, name: str, text_field: str) -> Iterator[Record]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    if text_field not in header:
+        raise BatchIOError(f"{name}: no column {text_field!r} (columns: {', '.join(header)}); "
+                           "choose one with --text-field")
+    row_no = 0
+    while True:
+        try:
+            row = next(reader)
         except StopIteration:
             return
-        if text_field not in header:
-            raise BatchIOError(f"{path}: no column {text_field!r} (columns: {', '.join(header)}); "
-                               "choose one with --text-field")
-        row_no = 0
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as e:
-                row_no += 1
-                yield Record(row_no, None, None, f"bad CSV: {e}", "")
-                continue
+        except csv.Error as e:
             row_no += 1
-            raw = ",".join(row)
-            if any(_has_surrogates(c) for c in row):
-                yield Record(row_no, None, None, "invalid UTF-8", _preview(raw.encode("utf-8", "surrogateescape")))
-            elif len(row) != len(header):
-                yield Record(row_no, None, None, f"expected {len(header)} fields, got {len(row)}", _preview(raw))
-            else:
-                data = dict(zip(header, row))
-                yield Record(row_no, data, data[text_field])
+            yield Record(row_no, None, None, f"bad CSV: {e}", "")
+            continue
+        row_no += 1
+        raw = ",".join(row)
+        if any(_has_surrogates(c) for c in row):
+            yield Record(row_no, None, None, "invalid UTF-8", _preview(raw.encode("utf-8", "surrogateescape")))
+        elif len(row) != len(header):
+            yield Record(row_no, None, None, f"expected {len(header)} fields, got {len(row)}", _preview(raw))
+        else:
+            data = dict(zip(header, row))
+            yield Record(row_no, data, data[text_field])
 
 
-def read_parquet(path: Path, text_field: str) -> Iterator[Record]:
+def read_parquet(source, text_field: str) -> Iterator[Record]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    # Parquet keeps its schema at the end of the file, so a stream is read whole first
+    pf = pq.ParquetFile(source if isinstance(source, (str, Path)) else pa.BufferReader(source.read()))
     if text_field not in pf.schema_arrow.names:
-        raise BatchIOError(f"{path}: no column {text_field!r} (columns: {', '.join(pf.schema_arrow.names)})")
+        raise BatchIOError(f"{_name(source)}: no column {text_field!r} "
+                           f"(columns: {', '.join(pf.schema_arrow.names)}); choose one with --text-field")
     n = 0
     for batch in pf.iter_batches(batch_size=2048):
         for data in batch.to_pylist():
@@ -168,7 +211,7 @@ def read_parquet(path: Path, text_field: str) -> Iterator[Record]:
                 yield Record(n, data, text)
 
 
-READERS: dict[str, Callable[[Path, str], Iterator[Record]]] = {
+READERS: dict[str, Callable[..., Iterator[Record]]] = {
     "jsonl": read_jsonl, "txt": read_txt, "csv": read_csv, "parquet": read_parquet}
 
 
@@ -226,27 +269,33 @@ def _scrub(v):
 
 
 class JsonlWriter:
-    def __init__(self, path: Path):
-        self.path = path
-        self.f = open(path, "ab")
+    """Appends to a file (committed = flushed and fsynced; commit returns the file's length) or
+    writes to a borrowed stream such as stdout (committed = flushed; commit returns 0)."""
+
+    def __init__(self, target):
+        self.path = None if hasattr(target, "write") else Path(target)
+        self.f = target if self.path is None else open(self.path, "ab")
 
     def write(self, rows: list[dict]) -> None:
         self.f.write(b"".join(_json_line(r) for r in rows))
 
     def commit(self) -> int:
         self.f.flush()
+        if self.path is None:
+            return 0
         os.fsync(self.f.fileno())
         return self.f.tell()
 
     def close(self) -> None:
-        self.f.close()
+        if self.path is not None:
+            self.f.close()
 
 
 class CsvWriter(JsonlWriter):
     """CSV with the input columns first; list values joined by '|'; fields not in the header go to _extra."""
 
-    def __init__(self, path: Path, columns: list[str] | None = None):
-        super().__init__(path)
+    def __init__(self, target, columns: list[str] | None = None):
+        super().__init__(target)
         self.columns = columns
 
     def write(self, rows: list[dict]) -> None:
@@ -303,8 +352,8 @@ class ParquetPartsWriter:
         return self.parts
 
     def finish(self) -> None:
-        """Merge parts into one file, part by part (memory stays flat). Parts are kept until
-        `cleanup`, after the run's final state is written, so a crash here loses nothing."""
+        """Merge parts into one file, part by part (memory stays flat). Parts are kept until the
+        run's final state is written (then `classify_file` removes them), so a crash here loses nothing."""
         import pyarrow.parquet as pq
 
         parts = sorted(self.dir.glob("part-*.parquet"))
@@ -314,12 +363,6 @@ class ParquetPartsWriter:
             for p in parts:
                 w.write_table(_conform(pq.read_table(p), schema, as_text))
         os.replace(tmp, self.path)
-
-    def cleanup(self) -> None:
-        if self.dir.exists():
-            for p in self.dir.iterdir():
-                p.unlink()
-            self.dir.rmdir()
 
     def close(self) -> None:
         pass
@@ -390,9 +433,11 @@ def _conform(table, schema, as_text: set):
 
 
 def output_format(path: Path, given: str | None = None) -> str:
-    fmt = detect_format(path, given)
+    fmt = detect_format(path, given, option="--output-format")
     if fmt == "txt":
         raise BatchIOError("plain-text output cannot hold scores; write .jsonl, .csv or .parquet")
+    if fmt == "parquet" and is_stdio(path):
+        raise BatchIOError("Parquet cannot be written to stdout; write JSONL or CSV there, or name a .parquet file")
     return fmt
 
 
@@ -413,6 +458,44 @@ def _truncate(path: Path, size: int) -> None:
             f.truncate(size)
 
 
+def _remove(*paths: Path | None) -> None:
+    for p in paths:
+        if p is None:
+            continue
+        if p.is_dir():
+            for q in p.iterdir():
+                q.unlink()
+            p.rmdir()
+        elif p.exists():
+            p.unlink()
+
+
+def _first_checked(records: Iterator[Record]) -> Iterator[Record]:
+    """Read the first record now, so a problem with the input as a whole (a missing column, an
+    unreadable Parquet file) is raised before any output file is created."""
+    first = next(records, None)
+    return records if first is None else itertools.chain([first], records)
+
+
+def check_paths(input_path, output_path, input_format: str | None = None,
+                output_format_: str | None = None) -> tuple[str, str]:
+    """(input format, output format), or BatchIOError for a missing input or an unknown format:
+    the checks that need no model, so a command line can fail before loading one."""
+    if not is_stdio(input_path) and not Path(input_path).exists():
+        raise BatchIOError(f"input file not found: {input_path}")
+    return detect_format(input_path, input_format), output_format(Path(output_path), output_format_)
+
+
+@dataclass
+class _Files:
+    """Where one run writes: output, errors and state (None for a pipe run, which keeps no state)."""
+
+    out: Path | None           # None: stdout
+    errors: Path | None        # None: stderr
+    state: Path | None
+    parts: Path | None = None  # the part files of a Parquet output
+
+
 def classify_file(input_path: str | Path, output_path: str | Path,
                   classify: Callable[[list[str]], list[dict]], *,
                   text_field: str = "text", input_format: str | None = None,
@@ -422,44 +505,42 @@ def classify_file(input_path: str | Path, output_path: str | Path,
     """Classify a file into an output file; see the module docstring for the guarantees.
 
     `classify(texts)` returns one dict of prediction fields per text, added to the input fields.
-    Returns a summary: records, written, errors, seconds, posts_per_second, resumed_from.
+    `input_path` "-" reads stdin and `output_path` "-" writes stdout (errors then go to stderr as
+    JSON lines unless `errors_path` is given); such runs do not resume.
+    Returns a summary: records, written, errors, seconds, posts_per_second, resumed_from, and
+    `removed`: the files a clean finish removed (the state file; the errors file if empty).
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    from_stdin, to_stdout = is_stdio(input_path), is_stdio(output_path)
     inp, out = Path(input_path), Path(output_path)
-    if not inp.exists():
-        raise BatchIOError(f"input file not found: {inp}")
-    in_fmt = detect_format(inp, input_format)
-    out_fmt = output_format(out, output_format_)
-    err_path = Path(errors_path) if errors_path else out.with_name(out.name + ".errors.jsonl")
-    state_path = out.with_name(out.name + STATE_SUFFIX)
-    st = inp.stat()
-    fp = {"input": str(inp.resolve()), "input_size": st.st_size, "input_mtime_ns": st.st_mtime_ns,
-          "text_field": text_field, "output_format": out_fmt, **(fingerprint or {})}
+    in_fmt, out_fmt = check_paths(inp, out, input_format, output_format_)
+    records = _first_checked(READERS[in_fmt](sys.stdin.buffer if from_stdin else inp, text_field))
 
-    state = None
-    if state_path.exists() and not overwrite:
-        state = json.loads(state_path.read_text(encoding="utf-8"))
-        if state.get("fingerprint") != fp:
-            raise BatchIOError(f"{out} holds an unfinished run of a different command or input "
-                               f"(see {state_path}); re-run that command, or pass --overwrite to start over")
-        if state.get("complete"):
-            log(f"{out} is already complete ({state['written']} rows, {state['errors']} errors); "
-                "pass --overwrite to redo it")
-            return {**state["summary"], "already_complete": True}
-    elif (out.exists() or out.with_name(out.name + ".parts").exists()) and not overwrite:
-        raise BatchIOError(f"{out} exists and is not an unfinished rumorclf run; pass --overwrite to replace it")
+    if errors_path:
+        err_path = Path(errors_path)
+    else:
+        err_path = None if to_stdout else out.with_name(out.name + ".errors.jsonl")
+    files = _Files(None if to_stdout else out, err_path,
+                   None if (from_stdin or to_stdout) else out.with_name(out.name + STATE_SUFFIX),
+                   out.with_name(out.name + ".parts") if out_fmt == "parquet" else None)
+    fp = None
+    if files.state is not None:
+        st = inp.stat()
+        fp = {"input": str(inp.resolve()), "input_size": st.st_size, "input_mtime_ns": st.st_mtime_ns,
+              "text_field": text_field, "output_format": out_fmt, **(fingerprint or {})}
+    state = _existing_state(files, fp, overwrite)
+    if state is not None and state.get("complete"):
+        log(f"{out} is already complete ({state['written']} rows, {state['errors']} errors); "
+            "pass --overwrite to redo it")
+        return {**state["summary"], "removed": _clean_finish(files, state), "already_complete": True}
 
-    if state is None:  # fresh start
-        for p in (out, err_path):
-            if p.exists():
-                p.unlink()
-        parts_dir = out.with_name(out.name + ".parts")
-        if parts_dir.exists():
-            for p in parts_dir.iterdir():
-                p.unlink()
+    fresh = state is None
+    if fresh:
+        _remove(files.out, files.errors, files.parts)
         state = {"fingerprint": fp, "records_done": 0, "written": 0, "errors": 0, "output_bytes": 0,
                  "errors_bytes": 0, "complete": False}
-        _write_state(state_path, state)  # from here on, a re-run of this command resumes
+        if files.state is not None:
+            _write_state(files.state, state)  # from here on, a re-run of this command resumes
         resumed_from = 0
     else:
         resumed_from = state["records_done"]
@@ -468,6 +549,7 @@ def classify_file(input_path: str | Path, output_path: str | Path,
         _truncate(err_path, state["errors_bytes"])
         log(f"resuming after {resumed_from} records ({state['written']} written, {state['errors']} errors)")
 
+    stdout = sys.stdout.buffer if to_stdout else None
     if out_fmt == "parquet":
         writer = ParquetPartsWriter(out, state["output_bytes"] if resumed_from else 0)
     elif out_fmt == "csv":
@@ -475,33 +557,34 @@ def classify_file(input_path: str | Path, output_path: str | Path,
         if resumed_from and out.exists() and state["output_bytes"] > 0:
             with open(out, encoding="utf-8", newline="") as f:
                 columns = next(csv.reader(f))
-        writer = CsvWriter(out, columns)
+        writer = CsvWriter(stdout or out, columns)
     else:
-        writer = JsonlWriter(out)
-    errors = JsonlWriter(err_path)
+        writer = JsonlWriter(stdout or out)
+    errors = JsonlWriter(err_path or sys.stderr.buffer)
 
-    total = count_records(inp, in_fmt) if progress else None
+    total = count_records(inp, in_fmt) if progress and not from_stdin else None
     from tqdm.auto import tqdm
 
     bar = tqdm(total=total, initial=resumed_from, unit="post", desc="classify", disable=not progress,
                smoothing=0.1, dynamic_ncols=True)
     started = time.time()
-    records = READERS[in_fmt](inp, text_field)
     try:
-        skipped = 0
         chunk: list[Record] = []
-        for rec in records:
-            if skipped < resumed_from:
-                skipped += 1
-                continue
+        for rec in itertools.islice(records, resumed_from, None):
             chunk.append(rec)
             if len(chunk) >= chunk_size:
-                _process_chunk(chunk, classify, writer, errors, state, state_path)
+                _process_chunk(chunk, classify, writer, errors, state, files.state)
                 bar.update(len(chunk))
                 chunk = []
         if chunk:
-            _process_chunk(chunk, classify, writer, errors, state, state_path)
+            _process_chunk(chunk, classify, writer, errors, state, files.state)
             bar.update(len(chunk))
+    except BaseException:
+        if fresh and state["records_done"] == 0:  # nothing written: leave nothing behind
+            writer.close()
+            errors.close()
+            _remove(files.out, files.errors, files.parts, files.state)
+        raise
     finally:
         bar.close()
         writer.close()
@@ -511,21 +594,55 @@ def classify_file(input_path: str | Path, output_path: str | Path,
         state["output_bytes"] = out.stat().st_size
     seconds = time.time() - started
     done_now = state["records_done"] - resumed_from
-    summary = {"input": str(inp), "output": str(out), "errors_file": str(err_path),
+    summary = {"input": "<stdin>" if from_stdin else str(inp), "output": "<stdout>" if to_stdout else str(out),
+               "errors_file": str(err_path) if err_path else "<stderr>",
                "records": state["records_done"], "written": state["written"], "errors": state["errors"],
                "resumed_from": resumed_from, "seconds": round(seconds, 2),
                "posts_per_second": round(done_now / seconds, 1) if seconds > 0 else None}
     assert state["written"] + state["errors"] == state["records_done"]
     state["complete"] = True
     state["summary"] = summary
-    _write_state(state_path, state)
-    if out_fmt == "parquet":
-        writer.cleanup()
-    return summary
+    if files.state is not None:
+        _write_state(files.state, state)
+    return {**summary, "removed": _clean_finish(files, state)}
+
+
+def _existing_state(files: _Files, fp: dict | None, overwrite: bool) -> dict | None:
+    """The state of an unfinished (or finished, not yet cleaned) run to continue; None to start
+    afresh. Refuses to clobber a file that is not such a run unless `overwrite`."""
+    out = files.out
+    if overwrite or out is None:
+        return None
+    if files.state is not None and files.state.exists():
+        state = json.loads(files.state.read_text(encoding="utf-8"))
+        if state.get("fingerprint") == fp:
+            return state
+        if state.get("records_done", 0) > 0 or state.get("complete"):
+            raise BatchIOError(f"{out} holds a run of a different command or input "
+                               f"(see {files.state}); re-run that command, or pass --overwrite to start over")
+        return None  # a run stopped before its first commit: nothing to keep
+    if out.exists() or (files.parts is not None and files.parts.exists()):
+        how = "" if files.state is not None else " (reading stdin, a run cannot resume)"
+        raise BatchIOError(f"{out} exists{how}; pass --overwrite to replace it")
+    return None
+
+
+def _clean_finish(files: _Files, state: dict) -> list[str]:
+    """After the final state is written: drop what a finished run no longer needs (parts, the
+    state file, an empty errors file). Returns the files removed, for the summary."""
+    removed = []
+    _remove(files.parts)
+    if state["errors"] == 0 and files.errors is not None and files.errors.exists():
+        _remove(files.errors)
+        removed.append(str(files.errors))
+    if files.state is not None and files.state.exists():
+        _remove(files.state)
+        removed.append(str(files.state))
+    return removed
 
 
 def _process_chunk(chunk: list[Record], classify, writer, errors: JsonlWriter, state: dict,
-                   state_path: Path) -> None:
+                   state_path: Path | None) -> None:
     good = [r for r in chunk if r.error is None]
     preds = classify([r.text for r in good]) if good else []
     if len(preds) != len(good):
@@ -538,7 +655,8 @@ def _process_chunk(chunk: list[Record], classify, writer, errors: JsonlWriter, s
     state["records_done"] += len(chunk)
     state["written"] += len(good)
     state["errors"] += len(bad)
-    _write_state(state_path, state)  # the commit point: everything before it is durable
+    if state_path is not None:
+        _write_state(state_path, state)  # the commit point: everything before it is durable
 
 
 def prediction_fields(pred, labels: list[str], digits: int = 6) -> dict:

@@ -1,4 +1,10 @@
-"""The `rumorclf` command line."""
+"""The `rumorclf` command line.
+
+Everything the CLI prints that comes from a user, a file or a post (paths, texts, messages) is
+printed as plain text, never read as rich markup. What scripts read goes to stdout (rows, TSV,
+JSON); messages, the summary and the progress bar go to stderr, in plain lines when stderr is
+not a terminal.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +18,43 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+
+def _flags_take_no_value(params) -> None:
+    """typer 0.29 shows a `<bool>` type after flags (`--explain <bool>`), as if they took a value;
+    an empty metavar makes help show none (older typer shows none already)."""
+    for p in params:
+        if getattr(p, "is_flag", False) and p.metavar is None:
+            p.metavar = ""
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        _flags_take_no_value(params)
+        return params
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        _flags_take_no_value(params)
+        return params
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_Group,
                   help="Flag Chinese posts that attack enterprises online (15 categories, multi-label).")
-err = Console(stderr=True)
-out = Console()
+
+
+def _command(*args, **kwargs):
+    return app.command(*args, cls=_Command, **kwargs)
+
+
+# soft_wrap: a message is one line however narrow the terminal or pipe (rich wraps at 80 otherwise)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+out = Console(soft_wrap=True, highlight=False)
 
 
 class Backend(str, Enum):
@@ -27,6 +65,12 @@ class Backend(str, Enum):
 class Engine(str, Enum):
     local = "local"
     ray = "ray"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    tsv = "tsv"
+    json = "json"
 
 
 def _quiet_transformers() -> None:
@@ -44,64 +88,114 @@ def _parse_threshold(value: Optional[str]):
     """'0.4' -> 0.4; 'rumor=0.3,extortion=0.6' -> dict; None -> None."""
     if value is None:
         return None
-    if "=" not in value:
-        return float(value)
-    out_: dict[str, float] = {}
-    for part in value.split(","):
-        k, _, v = part.partition("=")
-        out_[k.strip()] = float(v)
-    return out_
+    try:
+        if "=" not in value:
+            return float(value)
+        out_: dict[str, float] = {}
+        for part in value.split(","):
+            k, _, v = part.partition("=")
+            out_[k.strip()] = float(v)
+        return out_
+    except ValueError:
+        _fail(f"--threshold {value!r}: give a number, or label=number,label=number")
+
+
+def _say(msg: str) -> None:
+    """A message on stderr, as plain text (a file name like posts[1].jsonl stays as it is)."""
+    err.print(Text(str(msg)))
 
 
 def _fail(msg: str, code: int = 2):
-    err.print(f"[red]error:[/red] {msg}")
+    err.print(Text.assemble(("error: ", "bold red"), str(msg)))
     raise typer.Exit(code)
 
 
-@app.command()
+def _cli_threads(threads: Optional[int]) -> int:
+    """--threads, or the cores free right now (see `rumorclf._runtime.default_threads`)."""
+    if threads:
+        return threads
+    from ._runtime import default_threads
+
+    return default_threads()
+
+
+@_command()
 def classify(
-    input: Path = typer.Argument(..., help="JSONL, CSV, TXT (one post a line) or Parquet file"),
-    output: Path = typer.Option(..., "-o", "--output", help="output .jsonl, .csv or .parquet"),
+    input: Optional[Path] = typer.Argument(None, metavar="INPUT",
+                                           help="JSONL, CSV, TXT (one post a line) or Parquet file; - reads stdin"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="output .jsonl, .csv or .parquet; - writes JSONL to stdout"),
+    texts: Optional[list[str]] = typer.Option(None, "--text",
+                                              help="classify this post and print its labels and scores (repeatable)"),
     text_field: str = typer.Option("text", "--text-field", "-f", help="field/column holding the post"),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="model directory (default: the packaged model)"),
-    input_format: Optional[str] = typer.Option(None, "--format", help="input format if the extension does not tell"),
-    errors: Optional[Path] = typer.Option(None, "--errors", help="errors file (default: OUTPUT.errors.jsonl)"),
+    input_format: Optional[str] = typer.Option(None, "--format", "--input-format",
+                                               help="input format (jsonl, csv, txt, parquet) when the extension "
+                                                    "does not tell; stdin is read as jsonl unless given"),
+    output_format: Optional[str] = typer.Option(None, "--output-format",
+                                                help="output format (jsonl, csv, parquet) when the extension "
+                                                     "does not tell; stdout gets jsonl unless given"),
+    errors: Optional[Path] = typer.Option(None, "--errors",
+                                          help="errors file (default: OUTPUT.errors.jsonl; with -o -: stderr)"),
     batch_size: int = typer.Option(32, "--batch-size", "-b", help="posts per forward pass (32 keeps peak memory low; larger is no faster on CPU)"),
-    chunk_size: int = typer.Option(1024, "--chunk-size", help="records per committed chunk (resume granularity)"),
+    chunk_size: Optional[int] = typer.Option(None, "--chunk-size",
+                                             help="records per committed chunk, the resume granularity "
+                                                  "(default: 1024; 50000 with --engine ray)"),
     threshold: Optional[str] = typer.Option(None, "--threshold", "-t",
                                             help="one value for all labels, or label=value,label=value"),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for the model"),
+    threads: Optional[int] = typer.Option(None, "--threads",
+                                          help="CPU threads for the model (default: the cores idle at start; "
+                                               "per actor with --engine ray, default 1)"),
     backend: Backend = typer.Option(Backend.torch, "--backend"),
     explain: bool = typer.Option(False, "--explain", help="add evidence spans for each predicted label"),
-    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="targets file: canonical name + aliases"),
+    watchlist: Optional[Path] = typer.Option(None, "--watchlist",
+                                             help="targets file: canonical name + aliases (format: see README)"),
     engine: Engine = typer.Option(Engine.local, "--engine", help="local process, or Ray Data"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: local Ray)"),
     num_actors: int = typer.Option(2, "--num-actors", help="Ray actors (each loads the model once)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace OUTPUT instead of resuming"),
-    no_progress: bool = typer.Option(False, "--no-progress"),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
+                                            help="progress bar on stderr (default: when stderr is a terminal)"),
 ):
     """Classify every post of INPUT into OUTPUT: input fields kept, labels and scores added.
 
     Malformed records go to the errors file with their line number and reason. An interrupted run
-    resumes when the same command is run again.
+    resumes when the same command is run again (not when reading stdin or writing stdout).
+    With --text, classify the posts given and print their labels and scores.
     """
-    from .batchio import BatchIOError
+    from .batchio import BatchIOError, check_paths
 
-    _quiet_transformers()
     thr = _parse_threshold(threshold)
+    if watchlist is not None and not watchlist.is_file():
+        _fail(f"watchlist file not found: {watchlist} (one entry a line: name<TAB>alias|alias, "
+              "or JSON Lines; see the README's Targets section)")
+    if texts:
+        if input is not None or output is not None:
+            _fail("--text classifies the posts given on the command line; drop INPUT and -o")
+        return _classify_texts(texts, model, thr, threads, backend.value, explain, watchlist, batch_size)
+    if input is None:
+        _fail("give INPUT (a file, or - for stdin) and -o OUTPUT, or --text POST")
+    if output is None:
+        _fail("missing -o/--output: a file (.jsonl, .csv, .parquet), or - for stdout")
+    if progress is None:
+        progress = sys.stderr.isatty()
+    _quiet_transformers()
     try:
+        check_paths(input, output, input_format, output_format)  # before the model loads
         if engine == Engine.ray:
             from .distributed import classify_file_ray
 
             summary = classify_file_ray(input, output, model=model, text_field=text_field,
-                                        input_format=input_format, errors_path=errors, batch_size=batch_size,
-                                        threshold=thr, backend=backend.value, threads=threads,
-                                        num_actors=num_actors, address=ray_address, overwrite=overwrite,
-                                        explain=explain, watchlist=watchlist)
+                                        input_format=input_format, output_format=output_format,
+                                        errors_path=errors, batch_size=batch_size, threshold=thr,
+                                        backend=backend.value, threads=threads or 1, num_actors=num_actors,
+                                        address=ray_address, overwrite=overwrite, explain=explain,
+                                        watchlist=watchlist, window=chunk_size or 50_000, progress=progress,
+                                        log=_say)
         else:
-            summary = _classify_local(input, output, model, text_field, input_format, errors, batch_size,
-                                      chunk_size, thr, threads, backend.value, explain, watchlist,
-                                      overwrite, not no_progress)
+            summary = _classify_local(input, output, model, text_field, input_format, output_format, errors,
+                                      batch_size, chunk_size or 1024, thr, _cli_threads(threads), backend.value,
+                                      explain, watchlist, overwrite, progress)
     except (BatchIOError, OSError, ValueError, ImportError) as e:  # ModelDirError/TaxonomyError are ValueErrors
         _fail(str(e))
     except Exception as e:  # e.g. a corrupt safetensors file: say what failed, without a traceback
@@ -130,8 +224,8 @@ def load_watchlist(watchlist: Optional[Path]):
     return TargetFinder.from_file(watchlist)
 
 
-def _classify_local(input, output, model, text_field, input_format, errors, batch_size, chunk_size, thr,
-                    threads, backend, explain, watchlist, overwrite, progress):
+def _classify_local(input, output, model, text_field, input_format, output_format, errors, batch_size, chunk_size,
+                    thr, threads, backend, explain, watchlist, overwrite, progress):
     from .batchio import classify_file
     from .classifier import RumorClassifier
 
@@ -140,26 +234,74 @@ def _classify_local(input, output, model, text_field, input_format, errors, batc
                    "explain": explain, "watchlist": str(watchlist) if watchlist else None}
     run = make_row_classifier(clf, thr, batch_size, explain, load_watchlist(watchlist))
     return classify_file(input, output, run, text_field=text_field, input_format=input_format,
-                         errors_path=errors, chunk_size=chunk_size, overwrite=overwrite,
-                         fingerprint=fingerprint, progress=progress, log=lambda m: err.print(m))
+                         output_format_=output_format, errors_path=errors, chunk_size=chunk_size,
+                         overwrite=overwrite, fingerprint=fingerprint, progress=progress, log=_say)
+
+
+def _classify_texts(texts, model, thr, threads, backend, explain, watchlist, batch_size) -> None:
+    """--text: one JSON line per post on stdout when piped (the fields of a classified row), a table
+    of labels and scores on a terminal."""
+    from .batchio import prediction_fields
+    from .classifier import RumorClassifier
+
+    _quiet_transformers()
+    try:
+        clf = RumorClassifier.from_pretrained(model, backend=backend, threads=_cli_threads(threads))
+        preds = clf.predict(texts, batch_size=batch_size, threshold=thr, explain=explain,
+                            targets=load_watchlist(watchlist))
+    except (OSError, ValueError, ImportError) as e:
+        _fail(str(e))
+    if not sys.stdout.isatty():
+        for text, p in zip(texts, preds):
+            print(json.dumps({"text": text, **prediction_fields(p, clf.labels)}, ensure_ascii=False))
+        return
+    thresholds = clf._thresholds(thr)
+    for text, p in zip(texts, preds):
+        t = Table(title=Text(text), title_justify="left", show_edge=False)
+        for col in ("label", "中文", "score", "threshold", ""):
+            t.add_column(col)
+        for j in sorted(range(len(clf.labels)), key=lambda j: -p.scores[clf.labels[j]]):
+            lab = clf.labels[j]
+            hit = lab in p.labels
+            t.add_row(Text(lab, style="bold" if hit else ""), Text(clf.taxonomy.category(lab).zh),
+                      f"{p.scores[lab]:.3f}", f"{thresholds[j]:.2f}", "✔" if hit else "")
+        out.print(t)
+        out.print(Text.assemble(("labels: ", "bold"), ", ".join(p.labels) if p.labels else "none (normal post)"))
+        for lab, spans in (p.evidence or {}).items():
+            out.print(Text(f"evidence for {lab}: " + " | ".join(s["text"] for s in spans)))
+        if p.targets:
+            out.print(Text("targets: " + ", ".join(x["name"] for x in p.targets)))
+
+
+_SUMMARY_KEYS = ("input", "output", "records", "written", "errors", "errors_file", "resumed_from",
+                 "seconds", "posts_per_second")
 
 
 def _print_summary(s: dict) -> None:
     if s.get("already_complete"):
         return
-    t = Table(title="rumorclf classify", show_header=False)
-    for k in ("input", "output", "records", "written", "errors", "errors_file", "resumed_from",
-              "seconds", "posts_per_second"):
-        if k in s:
-            t.add_row(k, str(s[k]))
-    err.print(t)
+    rows = [(k, str(s[k])) for k in _SUMMARY_KEYS if k in s and not (k == "errors_file" and not s.get("errors"))]
+    if s.get("removed"):
+        rows.append(("removed", ", ".join(s["removed"]) + " (finished, nothing to resume"
+                     + ("" if s.get("errors") else ", no errors") + ")"))
+    if err.is_terminal:
+        t = Table(title="rumorclf classify", show_header=False)
+        for k, v in rows:
+            t.add_row(k, Text(v))
+        err.print(t)
+    else:
+        for k, v in rows:
+            _say(f"{k}: {v}")
     if s.get("errors"):
-        err.print(f"[yellow]{s['errors']} malformed records[/yellow] listed in {s['errors_file']}")
+        err.print(Text.assemble((f"{s['errors']} malformed records", "yellow"), f" listed in {s['errors_file']}"))
 
 
-@app.command()
+@_command()
 def labels(taxonomy: Optional[Path] = typer.Option(None, "--taxonomy", help="a taxonomy file (default: packaged)"),
-           as_json: bool = typer.Option(False, "--json", help="print the taxonomy file as JSON")):
+           fmt: Optional[ListFormat] = typer.Option(None, "--format",
+                                                    help="table, tsv or json (default: table on a terminal, "
+                                                         "tsv when piped)"),
+           as_json: bool = typer.Option(False, "--json", help="the same as --format json: the taxonomy file")):
     """Print the taxonomy: id, Chinese and English name, family, definition."""
     from .taxonomy import Taxonomy, TaxonomyError
 
@@ -168,18 +310,30 @@ def labels(taxonomy: Optional[Path] = typer.Option(None, "--taxonomy", help="a t
     except (TaxonomyError, OSError) as e:
         _fail(str(e))
     if as_json:
+        fmt = ListFormat.json
+    if fmt is None:
+        fmt = ListFormat.table if sys.stdout.isatty() else ListFormat.tsv
+    if fmt == ListFormat.json:
         print(json.dumps(tax.to_dict(), ensure_ascii=False, indent=1))
         return
-    t = Table(title=f"{tax.name} v{tax.version}: {len(tax)} categories (none = normal post)")
+    fams = {f.id: f.zh for f in tax.families}
+    if fmt == ListFormat.tsv:
+        def cell(s) -> str:
+            return " ".join(str(s).split())  # no tab or newline inside a field
+
+        print("\t".join(("id", "zh", "en", "family", "family_zh", "definition")))
+        for c in tax.categories:
+            print("\t".join(cell(x) for x in (c.id, c.zh, c.en, c.family, fams.get(c.family, ""), c.definition)))
+        return
+    t = Table(title=Text(f"{tax.name} v{tax.version}: {len(tax)} categories (none = normal post)"))
     for col in ("#", "id", "中文", "family", "what it is"):
         t.add_column(col, overflow="fold")
-    fams = {f.id: f.zh for f in tax.families}
     for i, c in enumerate(tax.categories, 1):
-        t.add_row(str(i), c.id, c.zh, f"{c.family} {fams.get(c.family, '')}", c.definition)
+        t.add_row(str(i), Text(c.id), Text(c.zh), Text(f"{c.family} {fams.get(c.family, '')}"), Text(c.definition))
     out.print(t)
 
 
-@app.command()
+@_command()
 def info(model: Optional[Path] = typer.Option(None, "--model", "-m", help="model directory (default: packaged)")):
     """Print the model card of a model directory."""
     from .modeldir import ModelDirError, default_model_path, validate_model_dir
@@ -200,7 +354,7 @@ class ReportBy(str, Enum):
     day = "day"
 
 
-@app.command()
+@_command()
 def report(classified: Path = typer.Argument(..., help="output of `rumorclf classify` (JSONL)"),
            output: Path = typer.Option(..., "-o", "--output", help="HTML file to write"),
            by: Optional[list[ReportBy]] = typer.Option(None, "--by", help="sections (repeatable; default: all)"),
@@ -219,10 +373,12 @@ def report(classified: Path = typer.Argument(..., help="output of `rumorclf clas
                                date_field=date_field, csv_path=csv_out)
     except (ValueError, OSError) as e:
         _fail(str(e))
-    err.print(f"wrote {output} ({summary.get('posts', '?')} posts)")
+    _say(f"wrote {output} and {summary['csv']} ({summary['posts']} posts, {summary['flagged']} flagged"
+         + (f"; {summary['malformed']} lines skipped: not classified JSON" if summary.get("malformed") else "")
+         + ")")
 
 
-@app.command("export-onnx")
+@_command("export-onnx")
 def export_onnx_cmd(model: Path = typer.Argument(..., help="model directory"),
                     out_dir: Path = typer.Argument(..., help="output model directory (files copied + model.onnx)"),
                     int8: bool = typer.Option(False, "--int8", help="int8 dynamic quantization of the weights")):
@@ -235,38 +391,46 @@ def export_onnx_cmd(model: Path = typer.Argument(..., help="model directory"),
         path = export_onnx(model, out_dir, int8=int8)
     except (ModelDirError, ImportError, FileNotFoundError) as e:
         _fail(str(e))
-    err.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); use it with --backend onnx -m {out_dir}")
+    _say(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); use it with --backend onnx -m {out_dir}")
 
 
-def _forward(module: str, ctx: typer.Context) -> None:
-    """Hand the remaining arguments to a training module's own argument parser."""
+def _forward(command: str, module: str, ctx: typer.Context) -> None:
+    """Hand the remaining arguments to a training module's own argument parser, named
+    `rumorclf COMMAND` in its usage line; a bad argument or bad data is one error line."""
     try:
         mod = __import__(module, fromlist=["main"])
     except ImportError as e:
         _fail(f"{module} is not available ({e}); install the training extra: pip install 'rumorclf[train]'")
     _quiet_transformers()
-    mod.main(list(ctx.args))
+    argv0 = sys.argv[0]
+    sys.argv[0] = f"rumorclf {command}"  # argparse's prog comes from argv[0]
+    try:
+        mod.main(list(ctx.args))
+    except (ValueError, OSError) as e:  # bad data or a missing file: the message says it all
+        _fail(f"rumorclf {command}: {e}", code=1)
+    finally:
+        sys.argv[0] = argv0
 
 
 _FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
 
 
-@app.command(context_settings=_FORWARD)
+@_command(context_settings=_FORWARD)
 def train(ctx: typer.Context):
     """Fine-tune a classifier (arguments of `python -m training.train`; --help for them)."""
-    _forward("training.train", ctx)
+    _forward("train", "training.train", ctx)
 
 
-@app.command(context_settings=_FORWARD)
+@_command(context_settings=_FORWARD)
 def evaluate(ctx: typer.Context):
     """Evaluate a model on labelled JSONL: MODEL DATA [--out DIR] (see `python -m training.evaluate`)."""
-    _forward("training.evaluate", ctx)
+    _forward("evaluate", "training.evaluate", ctx)
 
 
-@app.command(context_settings=_FORWARD)
+@_command(context_settings=_FORWARD)
 def pretrain(ctx: typer.Context):
     """Pre-train a base encoder (arguments of `python -m training.pretrain`)."""
-    _forward("training.pretrain", ctx)
+    _forward("pretrain", "training.pretrain", ctx)
 
 
 def main() -> None:

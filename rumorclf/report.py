@@ -8,6 +8,9 @@ The input is the output of `rumorclf classify` (every input field plus `pred_lab
 `pred_targets`). It is streamed line by line, so its size does not matter; only the counters and
 the `top_n` best posts per category are held in memory.
 
+A file with lines but no classified row (not yet classified, a CSV) raises `ReportError` (a
+ValueError) saying so, before anything is written; an empty file gives an empty report.
+
 The HTML file is self-contained: inline CSS, inline SVG charts drawn here, no script, no external
 asset, no web font (a generic CJK font stack). Every piece of post text is HTML-escaped; evidence
 spans are wrapped in <mark> using their character offsets into the original text.
@@ -132,9 +135,11 @@ def _read(path: Path, text_field: str, taxonomy: Taxonomy, date_fields: tuple[st
                 d = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
                 stats["malformed"] += 1
+                stats["not_json"] += 1
                 continue
             if not isinstance(d, dict) or not isinstance(d.get("pred_labels"), list):
                 stats["malformed"] += 1
+                stats["unlabelled" if isinstance(d, dict) else "not_json"] += 1
                 continue
             text = d.get(text_field, "")
             if text is None:
@@ -265,6 +270,8 @@ def build_report(classified_path, out_html, by=("label", "family", "target", "da
                     heapq.heapreplace(h, item)
 
     posts = stats["posts"]
+    if not posts and stats["malformed"]:  # lines, but none classified (an empty file is an empty report)
+        raise ReportError(_why_no_posts(classified_path, stats))
     top_posts = {}
     for lab in list(tax.labels) + sorted(set(heaps) - set(tax.labels)):
         if lab in heaps:
@@ -303,6 +310,18 @@ def build_report(classified_path, out_html, by=("label", "family", "target", "da
     _atomic_write(csv_path, _csv_text(agg, tax))
     _atomic_write(out_html, render_html(agg, tax, title=title, top_targets=top_targets))
     return agg
+
+
+class ReportError(ValueError):
+    """The input holds no classified post: nothing to report."""
+
+
+def _why_no_posts(path: Path, stats: Counter) -> str:
+    reads = "the report reads the JSON Lines output of `rumorclf classify` (rows with pred_labels)"
+    if stats["unlabelled"]:
+        return (f"{path}: no label fields found ({stats['unlabelled']} JSON rows without pred_labels); "
+                f"classify it first (rumorclf classify {path} -o classified.jsonl); {reads}")
+    return f"{path}: not JSON Lines ({stats['not_json']} lines are not JSON objects); {reads}"
 
 
 def _top_entry(score: float, r: _Row, lab: str) -> dict:

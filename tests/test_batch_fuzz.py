@@ -63,8 +63,10 @@ def _classify(*args, ok=True):
     return res
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def _read_jsonl(path: Path, missing_ok: bool = False) -> list[dict]:
     # split on "\n" only: str.splitlines() would also split inside strings holding a raw U+2028/U+0085
+    if missing_ok and not path.exists():  # a finished run with no error removes its errors file
+        return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line]
 
 
@@ -166,7 +168,7 @@ def test_random_malformed_jsonl_is_accounted_for(tiny_model_dir, tmp_path, trial
     _classify(src, "-o", out, "-m", tiny_model_dir, "--chunk-size", rnd.choice([1, 3, 7, 64]),
               "--batch-size", rnd.choice([1, 4, 64]))
     rows = _read_jsonl(out)
-    errors = _read_jsonl(tmp_path / "out.jsonl.errors.jsonl")
+    errors = _read_jsonl(tmp_path / "out.jsonl.errors.jsonl", missing_ok=not bad)
     assert len(rows) + len(errors) == n_lines
     assert [e["line"] for e in errors] == sorted(bad), "error line numbers must be exactly the malformed lines"
     for e in errors:
@@ -229,7 +231,7 @@ def test_random_malformed_csv_is_accounted_for(tiny_model_dir, tmp_path, trial):
     out = tmp_path / "out.jsonl"
     _classify(src, "-o", out, "-m", tiny_model_dir, "-f", "content", "--chunk-size", rnd.choice([1, 5, 64]))
     rows = _read_jsonl(out)
-    errors = _read_jsonl(tmp_path / "out.jsonl.errors.jsonl")
+    errors = _read_jsonl(tmp_path / "out.jsonl.errors.jsonl", missing_ok=not bad)
     assert len(rows) + len(errors) == n_rows
     assert [e["line"] for e in errors] == sorted(bad)
     for e in errors:
@@ -314,9 +316,9 @@ def test_random_sigkill_then_resume_is_exactly_once(tiny_model_dir, tmp_path, in
 
     ref = tmp_path / "ref" / out_name
     ref.parent.mkdir()
+    started = time.perf_counter()
     _classify(*args, "-o", ref)  # the uninterrupted run, in this process
-    ref_state = json.loads(ref.with_name(ref.name + ".progress.json").read_text(encoding="utf-8"))
-    ref_seconds = max(ref_state["summary"]["seconds"], 0.2)  # its classification time
+    ref_seconds = max(time.perf_counter() - started, 0.2)  # its time (a finished run keeps no state)
 
     out = tmp_path / "run" / out_name
     out.parent.mkdir()
@@ -333,8 +335,8 @@ def test_random_sigkill_then_resume_is_exactly_once(tiny_model_dir, tmp_path, in
     if "complete=False" in OUTCOMES[-1]:  # the last kill left an unfinished run
         assert "resuming after" in " ".join(res.output.split())
 
-    done = json.loads(state.read_text(encoding="utf-8"))
-    assert done["complete"] and done["records_done"] == n_records
+    assert not state.exists(), "a finished run removes its progress file"
+    assert f"records: {n_records}" in res.output
     assert (out.with_name(out.name + ".errors.jsonl").read_bytes()
             == ref.with_name(ref.name + ".errors.jsonl").read_bytes())
     if out.suffix == ".parquet":
@@ -359,7 +361,7 @@ def test_lone_surrogate_escape_is_one_error_row_not_a_failed_run(tiny_model_dir,
     res = _classify(src, "-o", out, "-m", tiny_model_dir, ok=False)
     assert res.exit_code == 0, res.output
     rows = _read_jsonl(out)
-    errors = _read_jsonl(tmp_path / "out.jsonl.errors.jsonl")
+    errors = _read_jsonl(tmp_path / "out.jsonl.errors.jsonl", missing_ok=True)
     assert len(rows) + len(errors) == 4
     assert rows[0]["text"] == "ok" and rows[-1]["text"] == "end"
 

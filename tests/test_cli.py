@@ -98,16 +98,18 @@ def test_malformed_lines_are_accounted_for(tiny_model_dir, tmp_path):
     assert "6" in res.output  # the summary counts the errors
 
 
-def test_refuses_to_clobber_and_reports_complete(tiny_model_dir, tmp_path):
+def test_refuses_to_clobber_a_file_or_a_finished_run(tiny_model_dir, tmp_path):
     src = tmp_path / "in.txt"
     src.write_text("一条\n两条\n", encoding="utf-8")
     out = tmp_path / "out.jsonl"
     out.write_text("somebody's file\n")
     res = runner.invoke(app, ["classify", str(src), "-o", str(out), "-m", str(tiny_model_dir)])
     assert res.exit_code == 2 and "--overwrite" in res.output
+    assert out.read_text() == "somebody's file\n"
     run(["classify", str(src), "-o", str(out), "-m", str(tiny_model_dir), "--overwrite", "--no-progress"])
-    res = run(["classify", str(src), "-o", str(out), "-m", str(tiny_model_dir), "--no-progress"])
-    assert "already complete" in res.output
+    # a finished run keeps no progress file, so running it again is refused like any existing file
+    res = runner.invoke(app, ["classify", str(src), "-o", str(out), "-m", str(tiny_model_dir), "--no-progress"])
+    assert res.exit_code == 2 and "--overwrite" in res.output
     assert len(read_jsonl(out)) == 2
 
 

@@ -56,3 +56,49 @@ def test_classify_dataset_api_flags_bad_rows(tiny_model_dir, local_ray):
     assert "score_rumor" in rows[0] and not isinstance(rows[0].get("pred_error"), str)
     assert "expected a string" in rows[1]["pred_error"]
     assert rows[2]["pred_empty"]
+
+
+def test_cli_passes_chunk_size_progress_and_threads_to_ray(tiny_model_dir, tmp_path, local_ray, monkeypatch):
+    """--chunk-size and --no-progress/--progress reach the Ray engine's file loop."""
+    from typer.testing import CliRunner
+
+    from rumorclf import batchio
+    from rumorclf.cli import app
+
+    seen = {}
+
+    def spy(*args, **kwargs):  # records what the engine was given; classifying is tested above
+        seen.update(kwargs)
+        return {"records": 0, "written": 0, "errors": 0}
+
+    monkeypatch.setattr(batchio, "classify_file", spy)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": f"鑫达科技第{i}条"}, ensure_ascii=False) + "\n" for i in range(30)),
+                   encoding="utf-8")
+    base = ["classify", str(src), "-m", str(tiny_model_dir), "--engine", "ray", "--num-actors", "1"]
+    res = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "a.jsonl"), "--chunk-size", "7", "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert (seen["chunk_size"], seen["progress"]) == (7, False)
+    res = CliRunner().invoke(app, [*base, "-o", str(tmp_path / "b.jsonl"), "--progress"])
+    assert res.exit_code == 0, res.output
+    assert (seen["chunk_size"], seen["progress"]) == (50_000, True)
+
+
+def test_classify_dataset_uses_a_fixed_actor_pool_not_concurrency(tiny_model_dir, local_ray, monkeypatch):
+    """`concurrency=` is deprecated since Ray 2.51 (it logs a warning): the pool is `compute=`."""
+    calls = []
+    real = ray.data.Dataset.map_batches
+
+    def spy(self, fn, **kwargs):
+        calls.append(kwargs)
+        return real(self, fn, **kwargs)
+
+    monkeypatch.setattr(ray.data.Dataset, "map_batches", spy)
+    ds = ray.data.from_items([{"text": "鑫达科技老板跑路了"}])
+    rows = classify_dataset(ds, tiny_model_dir, num_actors=1, precision="fp32", threads_per_actor=1,
+                            model_batch_size=4).take_all()
+    assert len(rows) == 1 and "score_rumor" in rows[0]
+    (kw,) = calls
+    assert "concurrency" not in kw
+    assert isinstance(kw["compute"], ray.data.ActorPoolStrategy) and kw["compute"].min_size == kw["compute"].max_size == 1
+    assert kw["fn_constructor_kwargs"]["batch_size"] == 4
