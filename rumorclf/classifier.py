@@ -72,8 +72,17 @@ def check_texts(texts) -> list[str]:
     return texts
 
 
+# precision="auto" on a CPU with native bf16: bf16 autocast from this many rows of a batch up, fp32
+# below. Autocast casts every weight to bf16 on each call, which a batch of one post does not earn
+# back (benchmarks/bench_precision.py measures the crossover).
+BF16_MIN_ROWS = 8
+
+
 class TorchEncoder:
-    """Runs the Hugging Face model on padded id batches; returns logits as float32 numpy."""
+    """Runs the Hugging Face model on padded id batches; returns logits as float32 numpy.
+
+    precision "auto": bf16 autocast on CUDA, and on a CPU with native bf16 for batches of at least
+    `BF16_MIN_ROWS` rows; fp32 otherwise. "fp32" / "bf16" force one."""
 
     name = "torch"
 
@@ -91,7 +100,10 @@ class TorchEncoder:
         from ._runtime import autocast_context
 
         torch = self.torch
-        enabled = None if self.precision == "auto" else self.precision == "bf16"
+        if self.precision == "auto":
+            enabled = None if len(input_ids) >= BF16_MIN_ROWS or self.device != "cpu" else False
+        else:
+            enabled = self.precision == "bf16"
         with torch.inference_mode(), autocast_context(self.device, enabled):
             out = self.model(input_ids=torch.from_numpy(input_ids).to(self.device),
                              attention_mask=torch.from_numpy(attention_mask).to(self.device))
@@ -137,6 +149,10 @@ class RumorClassifier:
         if not 0 <= self.stride < self.max_length - 2:
             raise ValueError(f"window stride {stride} must be below max_length - 2 = {self.max_length - 2}")
         self.meta = dict(meta or {})
+        # temperature scaling (chosen on dev when the model was trained): score = sigmoid(logit / T)
+        self.temperature = float(self.meta.get("temperature", 1.0))
+        if not self.temperature > 0:
+            raise ValueError(f"temperature must be positive, got {self.temperature}")
         self.encoder = encoder if encoder is not None else TorchEncoder(model, device, precision)
         n_out = getattr(getattr(model, "config", None), "num_labels", len(self.labels))
         if model is not None and n_out != len(self.labels):
@@ -217,6 +233,7 @@ class RumorClassifier:
             "max_length": self.max_length,
             "stride": self.stride,
             "normalizer_version": NORMALIZER_VERSION,
+            "temperature": round(self.temperature, 4),
             "taxonomy": self.taxonomy.to_dict(),
         })
         (path / CONFIG_NAME).write_text(json.dumps(cfg, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -237,14 +254,22 @@ class RumorClassifier:
             raise ValueError(f"threshold must be in [0, 1], got {t}")
         return np.full(len(self.labels), t, dtype=np.float32)
 
-    def _score(self, clean: list[str], batch_size: int, progress=None) -> tuple[np.ndarray, np.ndarray]:
-        """Scores (n, n_labels) and window counts (n,) for normalised texts; empty texts score 0."""
+    def score_normalized(self, clean: list[str], batch_size: int = 32, progress=None,
+                         logits: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (n, n_labels) and window counts (n,) for already-normalised texts.
+
+        The one scoring path: prediction, training's dev selection and threshold tuning,
+        evaluation and explanations all call it, so thresholds are tuned on the scores users get.
+        Each post is cut into overlapping windows (max_length, stride); a post scores its most
+        suspicious window. Empty texts score 0. `logits=True` returns the max window logits before
+        temperature and sigmoid (what calibration fits).
+        """
         n = len(clean)
-        scores = np.zeros((n, len(self.labels)), dtype=np.float32)
+        scores = np.full((n, len(self.labels)), -np.inf if logits else 0.0, dtype=np.float32)
         n_windows = np.zeros(n, dtype=np.int32)
         live = [i for i, t in enumerate(clean) if t.strip()]
         if not live:
-            return scores, n_windows
+            return np.where(np.isinf(scores), -30.0, scores), n_windows
         enc = self.tokenizer([clean[i] for i in live], truncation=True, max_length=self.max_length,
                              stride=self.stride, return_overflowing_tokens=True, padding=False,
                              return_token_type_ids=False, return_attention_mask=False)
@@ -268,21 +293,28 @@ class RumorClassifier:
             for r, i in enumerate(idx):
                 ids[r, :len(win_ids[i])] = win_ids[i]
                 mask[r, :len(win_ids[i])] = 1
-            logits = self.encoder(ids, mask)[:len(idx)]
-            win_scores[idx] = 1.0 / (1.0 + np.exp(-logits))
+            out = self.encoder(ids, mask)[:len(idx)]
+            win_scores[idx] = out if logits else 1.0 / (1.0 + np.exp(-out / self.temperature))
             if (s // batch_size) % 8 == 7:
                 release_free_memory()
             if progress is not None:
                 progress(len(idx))
         np.maximum.at(scores, owner, win_scores)  # a post scores its most suspicious window
         release_free_memory()
+        if logits:
+            scores[np.isinf(scores)] = -30.0  # empty posts: a logit whose sigmoid is 0
         return scores, n_windows
+
+    _score = score_normalized  # older private name, kept for callers outside this module
+
+    def score_texts(self, texts: Sequence[str], batch_size: int = 32, logits: bool = False) -> np.ndarray:
+        """(n, n_labels) scores (or max window logits) of raw texts, normalised as in predict()."""
+        texts = check_texts(texts)
+        return self.score_normalized([normalize(t).text for t in texts], batch_size, logits=logits)[0]
 
     def predict_proba(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """(n, n_labels) array of per-category scores, columns in `self.labels` order."""
-        texts = check_texts(texts)
-        clean = [normalize(t).text for t in texts]
-        return self._score(clean, batch_size)[0]
+        return self.score_texts(texts, batch_size)
 
     def predict(self, texts: Sequence[str], batch_size: int = 32, threshold: float | dict | None = None,
                 explain: bool = False, targets=None) -> list[Prediction]:
@@ -293,7 +325,7 @@ class RumorClassifier:
         texts = check_texts(texts)
         thr = self._thresholds(threshold)
         norms = [normalize(t) for t in texts]
-        scores, n_windows = self._score([nt.text for nt in norms], batch_size)
+        scores, n_windows = self.score_normalized([nt.text for nt in norms], batch_size)
         preds = [self._prediction(nt, row, thr, int(w)) for nt, row, w in zip(norms, scores, n_windows)]
         if explain:
             from .explain import explain_predictions

@@ -3,7 +3,7 @@
 For every post with at least one predicted label, the clean (normalised) text is cut into words
 with jieba; pure whitespace/punctuation words are skipped and the normaliser's "[URL]" placeholder
 is one word. One variant of the post is built per word with that word occluded, all variants of
-all posts are scored together through the classifier's own batched scorer (`clf._score`), and for
+all posts are scored together through the classifier's own batched scorer (`clf.score_normalized`), and for
 each predicted label the words whose occlusion lowers that label's score most are its evidence.
 
 Occlusion = replacing the word by the tokenizer's mask token, repeated once per token the word
@@ -148,10 +148,10 @@ def explain_predictions(clf, norms, preds, scores=None, top_k: int = 3, max_word
                         batch_size: int = 64, min_drop: float = 0.0, max_variants: int = 8192):
     """Set `pred.evidence` on each Prediction (in place; the list is also returned).
 
-    clf: a RumorClassifier (uses clf._score, clf.tokenizer, clf.labels); norms: the posts'
+    clf: a RumorClassifier (uses clf.score_normalized, clf.tokenizer, clf.labels); norms: the posts'
     NormalizedText; preds: their Predictions; scores: the (n, n_labels) scores of the posts (kept
     for the caller's convenience; the baseline is rescored with the variants, see the module doc).
-    All variants of up to `max_variants` occlusions go to one `clf._score` call.
+    All variants of up to `max_variants` occlusions go to one `clf.score_normalized` call.
     """
     if len(norms) != len(preds):
         raise ValueError(f"{len(norms)} texts but {len(preds)} predictions")
@@ -183,7 +183,7 @@ def explain_predictions(clf, norms, preds, scores=None, top_k: int = 3, max_word
             text = norms[i].text
             texts.append(text)
             texts.extend(occluder.occlude(text, unit) for unit in units)
-        var_scores, _ = clf._score(texts, batch_size)
+        var_scores, _ = clf.score_normalized(texts, batch_size)
         row = 0
         for i, units in group:
             base, occluded = var_scores[row], var_scores[row + 1: row + 1 + len(units)]

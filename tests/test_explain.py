@@ -99,13 +99,13 @@ def kw_clf():
     clf = RumorClassifier(None, tok, tax, max_length=32, stride=8,
                           encoder=KeywordEncoder(tok, tax.labels))
     calls = []
-    score = clf._score
+    score = clf.score_normalized
 
-    def counting_score(texts, batch_size, progress=None):
+    def counting_score(texts, batch_size=32, progress=None, logits=False):
         calls.append(list(texts))
-        return score(texts, batch_size, progress)
+        return score(texts, batch_size, progress, logits)
 
-    clf._score = counting_score
+    clf.score_normalized = counting_score
     clf.score_calls = calls
     return clf
 
