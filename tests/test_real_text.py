@@ -127,3 +127,23 @@ def test_real_post_figures_and_ship_gate():
     assert ship_gate({"name": "bert", "dev_macro_f1": 0.81, "real_false_alarms": 0.05}, base)["passes"]
     assert not ship_gate({"name": "bert", "dev_macro_f1": 0.81, "real_false_alarms": 0.06}, base)["passes"]
     assert not ship_gate({"name": "bert", "dev_macro_f1": 0.80, "real_false_alarms": 0.01}, base)["passes"]
+
+
+def test_embedding_check_tells_a_sentence_detector_from_a_length_averager():
+    from training.data import Example
+    from training.evaluate import embedding_check
+
+    labels = ["rumor", "spam"]
+    dev = [Example(str(i), f"鑫达科技老板跑路了{i}", ["rumor"]) for i in range(10)] + [Example("n", "今天天气不错", [])]
+    real = [f"今天去公园散步，看到很多花。第{i}天的天气不错。晚上吃了饺子。" for i in range(20)]
+
+    def detector(texts):
+        return np.array([[1.0 if "跑路" in t else 0.0, 0.0] for t in texts])
+
+    def averager(texts):  # the phrase's weight shrinks as the text grows
+        return np.array([[min(1.0, 12.0 / len(t)) if "跑路" in t else 0.0, 0.0] for t in texts])
+
+    good = embedding_check(detector, [0.5, 0.5], dev, labels, real)
+    bad = embedding_check(averager, [0.5, 0.5], dev, labels, real)
+    assert good["all"] == 1.0 and good["labels_alone"] == 10
+    assert bad["start_of_long_post"] == 0.0 and bad["all"] < 0.5

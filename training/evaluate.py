@@ -64,9 +64,12 @@ def tfidf_baseline(train_ex, dev_ex, labels, seed: int = 13, negatives: list[str
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=200_000)
     x = vec.fit_transform([normalize_text(t) for t in texts])
     y = multi_hot(rows, labels)
-    clf = OneVsRestClassifier(LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced",
-                                                 random_state=seed))
-    clf.fit(x, y, sample_weight=np.asarray(weights)) if negative_weight != 1.0 else clf.fit(x, y)
+    import sklearn
+
+    with sklearn.config_context(enable_metadata_routing=True):  # routes sample_weight to each binary LR
+        lr = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced", random_state=seed)
+        clf = OneVsRestClassifier(lr.set_fit_request(sample_weight=True))
+        clf.fit(x, y, sample_weight=np.asarray(weights))
 
     def scores(texts):
         return clf.predict_proba(vec.transform([normalize_text(t) for t in texts])).astype(np.float32)
@@ -96,6 +99,43 @@ def real_post_figures(scores: np.ndarray, thresholds, real: list[dict]) -> dict:
     return {"real_false_alarms": round(float(flagged[non].mean()), 4) if non.any() else None,
             "real_enterprise_rumours_flagged": round(float(flagged[ent].mean()), 4) if ent.any() else None,
             "real_nonrumor_posts": int(non.sum()), "real_enterprise_rumour_posts": int(ent.sum())}
+
+
+def embedding_variants(post: str, real: list[str], rng) -> dict[str, str]:
+    """One infringing post placed three ways in ordinary real text (the issue's behaviour check)."""
+    from .negatives import _sentences
+
+    sents = [x for t in rng.sample(real, 8) for x in _sentences(t)] or ["今天天气不错。"]
+    k = rng.randint(1, 5)
+    review = rng.choice([t for t in real if len(t) > 30] or real)
+    cut = len(review) // 2
+    long_tail = ""
+    while len(long_tail) < 1500:
+        long_tail += rng.choice(real)
+    return {"after_1_5_sentences": "".join(sents[:k]) + post,
+            "inside_review": review[:cut] + post + review[cut:],
+            "start_of_long_post": post + long_tail}
+
+
+def embedding_check(score_fn, thresholds, examples, labels: list[str], real: list[str], seed: int = 7) -> dict:
+    """Share of the labels a model gives a dev infringing post alone that it still gives the post
+    embedded in real text (after 1-5 sentences, inside a review, at the start of a ~1,500-char post)."""
+    import random
+
+    rng = random.Random(seed)
+    thr = np.asarray(thresholds, dtype=np.float32)
+    pos = [e for e in examples if e.labels]
+    alone = score_fn([e.text for e in pos]) >= thr
+    gold = multi_hot(pos, labels).astype(bool)
+    base = alone & gold  # labels it gets right on the bare post
+    variants = [embedding_variants(e.text, real, rng) for e in pos]
+    out = {}
+    for form in variants[0]:
+        emb = score_fn([v[form] for v in variants]) >= thr
+        out[form] = round(float((emb & base).sum() / max(base.sum(), 1)), 4)
+    out["all"] = round(float(np.mean([out[f] for f in variants[0]])), 4)
+    out["labels_alone"] = int(base.sum())
+    return out
 
 
 def ship_gate(candidate: dict, baseline: dict) -> dict:
@@ -189,6 +229,13 @@ def markdown_report(systems: list[dict], labels: list[str], data_path: str) -> s
                   f"{'PASS' if gate['passes'] else 'FAIL'}: dev macro-F1 {f(gate['dev_macro_f1'][0])} vs "
                   f"{f(gate['dev_macro_f1'][1])}; real false alarms {f(gate['real_false_alarms'][0])} vs "
                   f"{f(gate['real_false_alarms'][1])}."]
+    kept = [m for m in systems if "embedding_kept" in m]
+    if kept:
+        lines += ["", "Dev infringing posts embedded in ordinary real text: share of the labels given to the "
+                  "post alone that are still given (after 1-5 real sentences / inside a review / at the start "
+                  "of a ~1,500-character post):", ""]
+        lines += [f"- {m['name']}: " + ", ".join(f"{k} {v:.1%}" for k, v in m["embedding_kept"].items()
+                                                 if k != "labels_alone") for m in kept]
     lines += ["", f"## Per label: {main['name']}", "", "| label | precision | recall | F1 | support |"
               + "".join(f" F1 {m['name']} |" for m in systems[1:]), "|---|---|---|---|---|" + "---|" * len(systems[1:])]
     for lab in labels:
@@ -223,7 +270,8 @@ def _training_negatives(meta: dict, labelled: list[str]) -> tuple[list[str], flo
 
 
 def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] = (), tfidf: bool = False,
-             train: str = "train", dev: str = "dev", batch_size: int = 64, real_dev: str | None = None) -> list[dict]:
+             train: str = "train", dev: str = "dev", batch_size: int = 64, real_dev: str | None = None,
+             embed_corpus: str | None = None) -> list[dict]:
     from rumorclf import RumorClassifier
 
     from .data import near_duplicates
@@ -238,6 +286,11 @@ def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] 
     hard = np.array([e.hard_negative for e in ex])
     real = read_real_dev(real_dev) if real_dev else []
     real_texts = [r["text"] for r in real]
+    context = []
+    if embed_corpus:
+        from .negatives import sample_negatives
+
+        context = sample_negatives(embed_corpus, 3000, seed=99, exclude=texts)
 
     def add(name, score_fn, thr):
         m = evaluate_system(name, score_fn(texts), thr, y, labels, families, hard)
@@ -245,6 +298,8 @@ def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] 
                                                   labels)["macro_f1"], 4)
         if real:
             m.update(real_post_figures(score_fn(real_texts), thr, real))
+        if context:
+            m["embedding_kept"] = embedding_check(score_fn, thr, dev_ex, labels, context)
         systems.append(m)
 
     systems: list[dict] = []
@@ -289,18 +344,24 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--real-dev", default=str(REAL_DEV) if REAL_DEV.exists() else None,
                    help="real posts with source_label (default: ../shared/real_dev/jin2017_weibo.jsonl "
                         "when present); evaluation only, never training text")
+    p.add_argument("--embed-corpus", default=None,
+                   help="real text (folder of *.txt) for the embedding check: dev's infringing posts placed "
+                        "inside ordinary text should keep their labels")
     p.add_argument("--batch-size", type=int, default=64)
     args = p.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     configure_run(False)
     systems = evaluate(_model_path(args.model), args.data, args.out, args.compare,
-                       args.tfidf, args.train, args.dev, args.batch_size, args.real_dev)
+                       args.tfidf, args.train, args.dev, args.batch_size, args.real_dev, args.embed_corpus)
     print(f"{'system':44s} {'macro':>6s} {'micro':>6s} {'FPR-n':>6s} {'FPR-hn':>6s} {'dev':>6s} {'realFA':>6s} {'realER':>6s}")
     for m in systems:
         fa, er = m.get("real_false_alarms"), m.get("real_enterprise_rumours_flagged")
         print(f"{m['name'][:44]:44s} {m['macro_f1']:6.3f} {m['micro_f1']:6.3f} {m['fpr_normal']:6.3f} "
               f"{m.get('fpr_hard_negative', float('nan')):6.3f} {m['dev_macro_f1']:6.3f} "
               f"{fa if fa is not None else float('nan'):6.3f} {er if er is not None else float('nan'):6.3f}")
+    for m in systems:
+        if "embedding_kept" in m:
+            print(f"{m['name'][:44]:44s} dev labels kept when embedded in real text: {json.dumps(m['embedding_kept'])}")
     gate = systems[0].get("ship_gate")
     if gate:
         print(f"ship gate ({gate['candidate']} vs {gate['baseline']}): {'PASS' if gate['passes'] else 'FAIL'} "
