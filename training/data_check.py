@@ -18,8 +18,9 @@ from rumorclf.taxonomy import Taxonomy
 
 from .data import DATA_DIR, SPLITS, near_duplicates, read_jsonl
 
-# minimum posts per category / normal posts, by split (issue: labelled data v1)
-QUOTAS = {"train": (150, 1500), "dev": (30, 300), "test": (40, 400)}
+# minimum posts per category / normal posts, by split (data v2: >= 250 a category in train)
+QUOTAS = {"train": (250, 1500), "dev": (50, 300), "test": (60, 400)}
+MIN_POSTS = {"train": 8000, "dev": 1500, "test": 1500}
 MIN_HARD_NEGATIVE_SHARE = 0.5
 MIN_MULTILABEL_SHARE = 0.15
 MIN_EVASIVE_SHARE = 0.10
@@ -80,6 +81,8 @@ def check(data_dir: Path, taxonomy: Taxonomy, threshold: float = 0.5, quotas: bo
             short = [lab for lab in labels if t["per_label"][lab] < min_cat]
             if short:
                 failures.append(f"{s}: fewer than {min_cat} posts for {short}")
+            if t["posts"] < MIN_POSTS.get(s, 0):
+                failures.append(f"{s}: {t['posts']} posts < {MIN_POSTS[s]}")
             if t["normal"] < min_norm:
                 failures.append(f"{s}: {t['normal']} normal posts < {min_norm}")
             if hn < MIN_HARD_NEGATIVE_SHARE:
