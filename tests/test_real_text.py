@@ -147,3 +147,35 @@ def test_embedding_check_tells_a_sentence_detector_from_a_length_averager():
     bad = embedding_check(averager, [0.5, 0.5], dev, labels, real)
     assert good["all"] == 1.0 and good["labels_alone"] == 10
     assert bad["start_of_long_post"] == 0.0 and bad["all"] < 0.5
+
+
+def test_evaluate_reports_real_figures_subsets_embedding_and_the_gate(tmp_path):
+    from tests.test_training import _write
+    from tests.tiny import make_tiny_classifier
+    from training import evaluate
+
+    model = tmp_path / "model"
+    make_tiny_classifier().save_pretrained(model)
+    from rumorclf import Taxonomy
+
+    rows = [{"id": f"teS{1 + i % 2}-{i}", "text": f"鑫达科技老板跑路了{i}", "labels": ["rumor"]} for i in range(10)]
+    rows += [{"id": f"teS{1 + i % 2}-n{i}", "text": f"今天天气不错{i}", "labels": []} for i in range(10)]
+    rows += [{"id": f"x-{lab}", "text": f"{lab}公司", "labels": [lab]} for lab in Taxonomy.default().labels]
+    for name in ("train", "dev", "test"):
+        _write(tmp_path / f"{name}.jsonl", rows)
+    real = tmp_path / "real.jsonl"
+    real.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+        {"text": "今天天气不错", "source_label": "nonrumor"},
+        {"text": "鑫达科技老板跑路了", "source_label": "rumor", "enterprise_related": True}]), encoding="utf-8")
+    systems = evaluate.main([str(model), str(tmp_path / "test.jsonl"), "--tfidf", "--train", str(tmp_path / "train.jsonl"),
+                             "--dev", str(tmp_path / "dev.jsonl"), "--real-dev", str(real), "--embed-corpus",
+                             str(_real_corpus(tmp_path)), "--subset", "old=teS1", "--subset", "new=teS2",
+                             "--out", str(tmp_path / "report")])
+    assert [s["name"] for s in systems][1].startswith("tfidf")
+    for m in systems:
+        assert m["real_nonrumor_posts"] == 1 and m["real_false_alarms"] in (0.0, 1.0)
+        assert set(m["subsets"]) == {"old", "new"} and m["subsets"]["old"]["posts"] == 10
+        assert 0.0 <= m["embedding_kept"]["all"] <= 1.0
+    assert "passes" in systems[0]["ship_gate"]
+    report = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "Ship gate" in report and "real FA" in report

@@ -271,7 +271,7 @@ def _training_negatives(meta: dict, labelled: list[str]) -> tuple[list[str], flo
 
 def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] = (), tfidf: bool = False,
              train: str = "train", dev: str = "dev", batch_size: int = 64, real_dev: str | None = None,
-             embed_corpus: str | None = None) -> list[dict]:
+             embed_corpus: str | None = None, subsets: dict[str, list[str]] | None = None) -> list[dict]:
     from rumorclf import RumorClassifier
 
     from .data import near_duplicates
@@ -300,6 +300,12 @@ def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] 
             m.update(real_post_figures(score_fn(real_texts), thr, real))
         if context:
             m["embedding_kept"] = embedding_check(score_fn, thr, dev_ex, labels, context)
+        for sub, prefixes in (subsets or {}).items():  # e.g. the v1 and v2 parts of the test split
+            keep = np.array([e.id.startswith(tuple(prefixes)) for e in ex])
+            if keep.any():
+                sm = compute_metrics(y[keep], predict_sets(m["_scores"][keep], thr), labels, families, hard[keep])
+                m.setdefault("subsets", {})[sub] = {"posts": int(keep.sum()), "macro_f1": round(sm["macro_f1"], 4),
+                                                    "fpr_normal": round(sm["fpr_normal"], 4)}
         systems.append(m)
 
     systems: list[dict] = []
@@ -347,12 +353,20 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--embed-corpus", default=None,
                    help="real text (folder of *.txt) for the embedding check: dev's infringing posts placed "
                         "inside ordinary text should keep their labels")
+    p.add_argument("--subset", action="append", default=[], metavar="NAME=PREFIX[,PREFIX]",
+                   help="also report the posts whose ids start with these prefixes (repeatable)")
     p.add_argument("--batch-size", type=int, default=64)
     args = p.parse_args(argv)
+    subsets = {}
+    for spec in args.subset:
+        name, _, prefixes = spec.partition("=")
+        if not prefixes:
+            p.error(f"--subset {spec!r}: expected NAME=PREFIX[,PREFIX]")
+        subsets[name] = prefixes.split(",")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     configure_run(False)
     systems = evaluate(_model_path(args.model), args.data, args.out, args.compare,
-                       args.tfidf, args.train, args.dev, args.batch_size, args.real_dev, args.embed_corpus)
+                       args.tfidf, args.train, args.dev, args.batch_size, args.real_dev, args.embed_corpus, subsets)
     print(f"{'system':44s} {'macro':>6s} {'micro':>6s} {'FPR-n':>6s} {'FPR-hn':>6s} {'dev':>6s} {'realFA':>6s} {'realER':>6s}")
     for m in systems:
         fa, er = m.get("real_false_alarms"), m.get("real_enterprise_rumours_flagged")
@@ -360,6 +374,9 @@ def main(argv=None) -> list[dict]:
               f"{m.get('fpr_hard_negative', float('nan')):6.3f} {m['dev_macro_f1']:6.3f} "
               f"{fa if fa is not None else float('nan'):6.3f} {er if er is not None else float('nan'):6.3f}")
     for m in systems:
+        for sub, f in m.get("subsets", {}).items():
+            print(f"{m['name'][:44]:44s} {sub}: {f['posts']} posts, macro-F1 {f['macro_f1']:.3f}, "
+                  f"FPR normal {f['fpr_normal']:.3f}")
         if "embedding_kept" in m:
             print(f"{m['name'][:44]:44s} dev labels kept when embedded in real text: {json.dumps(m['embedding_kept'])}")
     gate = systems[0].get("ship_gate")

@@ -38,10 +38,14 @@ def main(argv=None):
     pool = sample_negatives(a.negatives, max(counts), 13, exclude=labelled)
     real = read_real_dev(a.real_dev)
     y_dev = multi_hot(dev, tax.labels)
+    settings = []
     for n, w, e in itertools.product(counts, [float(x) for x in a.weights.split(",")],
                                      [float(x) for x in a.embed.split(",")]):
-        if n == 0 and (w != 1.0 or e > 0):
-            continue
+        if n == 0:  # no negatives: weight and embedding do nothing, one row
+            w, e = 1.0, 0.0
+        if (n, w, e) not in settings:
+            settings.append((n, w, e))
+    for n, w, e in settings:
         score, thr = tfidf_baseline(train, dev, tax.labels, negatives=pool[:n], embed_share=e, negative_weight=w)
         f1 = compute_metrics(y_dev, predict_sets(score([x.text for x in dev]), thr), tax.labels)["macro_f1"]
         rec = {"negatives": n, "weight": w, "embed_share": e, "dev_macro_f1": round(f1, 4),
