@@ -73,9 +73,12 @@ def check_texts(texts) -> list[str]:
 
 
 # precision="auto" on a CPU with native bf16: bf16 autocast from this many rows of a batch up, fp32
-# below. Autocast casts every weight to bf16 on each call, which a batch of one post does not earn
-# back (benchmarks/bench_precision.py measures the crossover).
-BF16_MIN_ROWS = 8
+# below. 1 = bf16 for every batch: on this project's 2-core EPYC (AVX512-BF16) bf16 was as fast or
+# faster at every shape measured, single posts included (benchmarks/bench_precision.py on the
+# busy machine: 0.72-0.89x the fp32 time at one row, 0.51-0.82x at 2-32 rows, one thread, CPU
+# time; 0.88-0.98x at one row with two threads). Raise it where that benchmark shows fp32 winning
+# small batches (autocast casts the weights to bf16 on every call).
+BF16_MIN_ROWS = 1
 
 
 class TorchEncoder:
