@@ -121,6 +121,8 @@ def test_from_scratch_init_options_and_char_eval_in_the_card(tmp_path):
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["hidden_dropout_prob"] == 0.1  # dropout restored for fine-tuning
     assert summary["stages"] == 1 and len(summary["stage_history"]) == 1
+    tok = json.loads((out / "tokenizer.json").read_text(encoding="utf-8"))
+    assert tok["truncation"] is None and tok["padding"] is None  # evaluation's call state not saved
 
 
 def test_char_eval_masks_only_cjk_and_unigram_baseline_is_exact():

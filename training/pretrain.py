@@ -605,7 +605,8 @@ def export(work: Path, out_dir: Path, args, state: dict) -> dict:
         shutil.rmtree(tmp_dir)
     tmp_dir.mkdir(parents=True)
     model.to(torch.float16).save_pretrained(str(tmp_dir))
-    tokenizer.save_pretrained(str(tmp_dir))
+    # a fresh copy: the evaluation called `tokenizer` with truncation, which it would save
+    BertTokenizerFast.from_pretrained(str(work / "tokenizer")).save_pretrained(str(tmp_dir))
     (tmp_dir / "pretraining.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False))
     (tmp_dir / "README.md").write_text(model_card(model.config, summary), encoding="utf-8")
     if out_dir.exists():
