@@ -196,6 +196,8 @@ def classify(
             summary = _classify_local(input, output, model, text_field, input_format, output_format, errors,
                                       batch_size, chunk_size or 1024, thr, _cli_threads(threads), backend.value,
                                       explain, watchlist, overwrite, progress)
+    except BrokenPipeError:  # `-o - | head`: the reader has had enough; click exits quietly (status 1)
+        raise
     except (BatchIOError, OSError, ValueError, ImportError) as e:  # ModelDirError/TaxonomyError are ValueErrors
         _fail(str(e))
     except Exception as e:  # e.g. a corrupt safetensors file: say what failed, without a traceback
@@ -233,9 +235,10 @@ def _classify_local(input, output, model, text_field, input_format, output_forma
     fingerprint = {"model": str(getattr(clf, "path", model)), "threshold": thr, "backend": backend,
                    "explain": explain, "watchlist": str(watchlist) if watchlist else None}
     run = make_row_classifier(clf, thr, batch_size, explain, load_watchlist(watchlist))
-    return classify_file(input, output, run, text_field=text_field, input_format=input_format,
-                         output_format_=output_format, errors_path=errors, chunk_size=chunk_size,
-                         overwrite=overwrite, fingerprint=fingerprint, progress=progress, log=_say)
+    summary = classify_file(input, output, run, text_field=text_field, input_format=input_format,
+                            output_format_=output_format, errors_path=errors, chunk_size=chunk_size,
+                            overwrite=overwrite, fingerprint=fingerprint, progress=progress, log=_say)
+    return {**summary, "threads": threads}
 
 
 def _classify_texts(texts, model, thr, threads, backend, explain, watchlist, batch_size) -> None:
@@ -274,7 +277,7 @@ def _classify_texts(texts, model, thr, threads, backend, explain, watchlist, bat
 
 
 _SUMMARY_KEYS = ("input", "output", "records", "written", "errors", "errors_file", "resumed_from",
-                 "seconds", "posts_per_second")
+                 "seconds", "posts_per_second", "threads")
 
 
 def _print_summary(s: dict) -> None:

@@ -209,3 +209,19 @@ def test_brackets_in_messages_are_printed_not_read_as_markup(tiny_model_dir, tmp
     proc = rumorclf("classify", good, "-o", tmp_path / "r.jsonl", "--engine", "ray", "-m", tiny_model_dir,
                     env={"PYTHONPATH": os.pathsep.join([str(stub), os.environ.get("PYTHONPATH", "")])})
     assert "pip install 'rumorclf[ray]'" in one_error_line(proc)
+
+
+def test_a_reader_that_stops_early_ends_the_run_quietly(tiny_model_dir, tmp_path):
+    """`rumorclf classify - -o - | head -1`: no traceback and no error message when head exits."""
+    exe = Path(sys.executable).with_name("rumorclf")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "rumorclf.cli"]
+    src = write_jsonl(tmp_path / "in.jsonl", [{"text": f"第{i}条：{POSTS[i % 3]}"} for i in range(3000)])
+    with open(src, "rb") as stdin:
+        proc = subprocess.Popen([*cmd, "classify", "-", "-o", "-", "-m", str(tiny_model_dir), "--chunk-size", "2"],
+                                stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"})
+    assert json.loads(proc.stdout.readline())["text"].startswith("第0条")
+    proc.stdout.close()  # what head does after its line
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) in (0, 1), stderr  # 1: click's exit on a closed pipe
+    assert "Traceback" not in stderr and "error:" not in stderr, stderr
