@@ -223,6 +223,12 @@ def load_watchlist(watchlist: Optional[Path]):
         return None
     from .targets import TargetFinder
 
+    try:
+        import pypinyin  # noqa: F401  (the pinyin-initial variants need it; it ships with the train extra)
+    except ImportError:
+        _say("warning: pypinyin is not installed, so pinyin-initial spellings (XD科技 for 鑫达科技) are not "
+             "matched; pip install pypinyin")
+        return TargetFinder.from_file(watchlist, pinyin=False)
     return TargetFinder.from_file(watchlist)
 
 

@@ -194,6 +194,21 @@ def test_missing_watchlist_is_a_clear_error(tiny_model_dir, tmp_path):
     assert leftovers(tmp_path / "o.jsonl") == []
 
 
+def test_watchlist_works_without_pypinyin(tiny_model_dir, tmp_path):
+    """A core install (no train extra) has no pypinyin: the watchlist still matches its names."""
+    stub = tmp_path / "no_pypinyin"
+    (stub / "pypinyin").mkdir(parents=True)
+    (stub / "pypinyin" / "__init__.py").write_text("raise ImportError('no pypinyin here')\n")
+    wl = tmp_path / "watchlist.tsv"
+    wl.write_text("青禾乳业\t青禾|QH乳业\tcompany\n", encoding="utf-8")
+    proc = rumorclf("classify", "--text", "青 禾 乳 业老板跑路了", "--watchlist", wl, "-m", tiny_model_dir,
+                    env={"PYTHONPATH": os.pathsep.join([str(stub), os.environ.get("PYTHONPATH", "")])})
+    assert proc.returncode == 0, proc.stderr
+    assert "pip install pypinyin" in proc.stderr
+    (row,) = [json.loads(x) for x in proc.stdout.splitlines()]
+    assert [t["name"] for t in row["pred_targets"]] == ["青禾乳业"]
+
+
 # ------------------------------------------------------------------------------ point 16
 def test_brackets_in_messages_are_printed_not_read_as_markup(tiny_model_dir, tmp_path):
     src = tmp_path / "posts[2024][red].csv"
