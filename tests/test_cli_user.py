@@ -158,9 +158,6 @@ def test_forwarded_commands_show_their_own_usage(command):
     pytest.importorskip("datasets", reason="training needs the train extra")
     helped = rumorclf(command, "--help")
     assert helped.returncode == 0, helped.stderr
-    if command == "train" and helped.stdout.startswith("usage: python -m training.train"):
-        pytest.xfail("training/train.py (being rewritten) passes prog='python -m training.train' to argparse, "
-                     "which overrides the name the CLI gives it (sys.argv[0] = 'rumorclf train')")
     assert helped.stdout.startswith(f"usage: rumorclf {command} "), helped.stdout[:200]
 
 

@@ -374,7 +374,7 @@ def train(args) -> dict:
 
 def parse_args(argv=None):
     recipe = shipped_recipe()
-    p = argparse.ArgumentParser(prog="python -m training.train", description=__doc__,
+    p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="output model directory")
     p.add_argument("--base", default=str(BASE_MODEL_DIR), help="BERT-family checkpoint directory (default: ours)")
