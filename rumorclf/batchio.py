@@ -478,12 +478,18 @@ def _first_checked(records: Iterator[Record]) -> Iterator[Record]:
 
 
 def check_paths(input_path, output_path, input_format: str | None = None,
-                output_format_: str | None = None) -> tuple[str, str]:
-    """(input format, output format), or BatchIOError for a missing input or an unknown format:
-    the checks that need no model, so a command line can fail before loading one."""
+                output_format_: str | None = None, text_field: str | None = None) -> tuple[str, str]:
+    """(input format, output format), or BatchIOError for a missing input, an unknown format or,
+    given `text_field`, an input file without that column: the checks that need no model, so a
+    command line can fail before loading one."""
     if not is_stdio(input_path) and not Path(input_path).exists():
         raise BatchIOError(f"input file not found: {input_path}")
-    return detect_format(input_path, input_format), output_format(Path(output_path), output_format_)
+    in_fmt, out_fmt = detect_format(input_path, input_format), output_format(Path(output_path), output_format_)
+    if text_field is not None and not is_stdio(input_path):
+        records = READERS[in_fmt](Path(input_path), text_field)
+        next(records, None)  # reads the header: a missing column raises here
+        records.close()
+    return in_fmt, out_fmt
 
 
 @dataclass

@@ -181,7 +181,7 @@ def classify(
         progress = sys.stderr.isatty()
     _quiet_transformers()
     try:
-        check_paths(input, output, input_format, output_format)  # before the model loads
+        check_paths(input, output, input_format, output_format, text_field)  # before the model loads
         if engine == Engine.ray:
             from .distributed import classify_file_ray
 
