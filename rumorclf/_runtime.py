@@ -52,7 +52,7 @@ def release_free_memory() -> None:
     """Hand freed heap pages back to the OS (glibc `malloc_trim`); a no-op elsewhere.
 
     Called between batches so a long run's RSS stays near its working set; the fixed batch shapes
-    in `RumorClassifier._score` do the rest (see the README's Speed section). Costs well under 1 ms.
+    in `RumorClassifier.score_normalized` do the rest (see the README's Speed section). Costs well under 1 ms.
     """
     trim = _libc_malloc_trim()
     if trim is not None:

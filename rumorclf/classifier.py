@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,37 +27,18 @@ from .modeldir import (
     write_model_card,
 )
 from .normalize import NORMALIZER_VERSION, normalize
+from .schema import Prediction
 from .taxonomy import Taxonomy, TaxonomyError
 
-__all__ = ["Prediction", "RumorClassifier"]
+__all__ = ["Prediction", "RumorClassifier", "TorchEncoder"]
 
 
-@dataclass
-class Prediction:
-    """The classification of one post."""
+def __getattr__(name):  # names that moved to backends/torch.py, without importing it eagerly
+    if name in ("TorchEncoder", "BF16_MIN_ROWS"):
+        from .backends import torch as torch_backend
 
-    labels: list[str]                # predicted categories (empty = normal)
-    scores: dict[str, float]         # a score in [0, 1] for every category
-    families: list[str]              # families of the predicted categories
-    family_scores: dict[str, float]  # max score over each family's categories
-    normalized: bool = False         # the normaliser changed the text
-    empty: bool = False              # nothing left to classify (empty/whitespace post)
-    windows: int = 1                 # number of model windows the post needed
-    changes: list[str] = field(default_factory=list)  # normaliser steps that changed the text
-    evidence: dict[str, list[dict]] | None = None       # filled by predict(..., explain=True)
-    targets: list[dict] | None = None                   # filled when a target finder is used
-
-    @property
-    def is_normal(self) -> bool:
-        return not self.labels
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        if d["evidence"] is None:
-            del d["evidence"]
-        if d["targets"] is None:
-            del d["targets"]
-        return d
+        return getattr(torch_backend, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def check_texts(texts) -> list[str]:
@@ -70,47 +50,6 @@ def check_texts(texts) -> list[str]:
         if not isinstance(t, str):
             raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
     return texts
-
-
-# precision="auto" on a CPU with native bf16: bf16 autocast from this many rows of a batch up, fp32
-# below. 1 = bf16 for every batch: on this project's 2-core EPYC (AVX512-BF16) bf16 was as fast or
-# faster at every shape measured, single posts included (benchmarks/bench_precision.py on the
-# busy machine: 0.72-0.89x the fp32 time at one row, 0.51-0.82x at 2-32 rows, one thread, CPU
-# time; 0.88-0.98x at one row with two threads). Raise it where that benchmark shows fp32 winning
-# small batches (autocast casts the weights to bf16 on every call).
-BF16_MIN_ROWS = 1
-
-
-class TorchEncoder:
-    """Runs the Hugging Face model on padded id batches; returns logits as float32 numpy.
-
-    precision "auto": bf16 autocast on CUDA, and on a CPU with native bf16 for batches of at least
-    `BF16_MIN_ROWS` rows; fp32 otherwise. "fp32" / "bf16" force one."""
-
-    name = "torch"
-
-    def __init__(self, model, device: str = "cpu", precision: str = "auto"):
-        import torch
-
-        self.torch = torch
-        self.model = model.to(device).eval()
-        self.device = device
-        if precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
-        self.precision = precision
-
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        from ._runtime import autocast_context
-
-        torch = self.torch
-        if self.precision == "auto":
-            enabled = None if len(input_ids) >= BF16_MIN_ROWS or self.device != "cpu" else False
-        else:
-            enabled = self.precision == "bf16"
-        with torch.inference_mode(), autocast_context(self.device, enabled):
-            out = self.model(input_ids=torch.from_numpy(input_ids).to(self.device),
-                             attention_mask=torch.from_numpy(attention_mask).to(self.device))
-        return out.logits.float().cpu().numpy()
 
 
 # What a fast tokenizer keeps from being called with truncation (our sliding windows): the Rust
@@ -156,7 +95,11 @@ class RumorClassifier:
         self.temperature = float(self.meta.get("temperature", 1.0))
         if not self.temperature > 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}")
-        self.encoder = encoder if encoder is not None else TorchEncoder(model, device, precision)
+        if encoder is None:
+            from .backends.torch import TorchEncoder
+
+            encoder = TorchEncoder(model, device, precision)
+        self.encoder = encoder
         n_out = getattr(getattr(model, "config", None), "num_labels", len(self.labels))
         if model is not None and n_out != len(self.labels):
             raise TaxonomyError(f"model has {n_out} outputs but the taxonomy has {len(self.labels)} labels")
@@ -188,22 +131,12 @@ class RumorClassifier:
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
-        if backend == "onnx":
-            from .onnx_backend import OnnxEncoder
+        from .backends import load_encoder
 
-            encoder = OnnxEncoder.from_model_dir(path, threads=threads)
-            model = None
-        elif backend == "torch":
-            import torch
-            from transformers import AutoModelForSequenceClassification
-
-            model = AutoModelForSequenceClassification.from_pretrained(
-                str(path), trust_remote_code=False, use_safetensors=True, dtype=torch.float32)
+        model, encoder = load_encoder(backend, path, device=device, precision=precision, threads=threads)
+        if model is not None:
             id2label = [model.config.id2label[i] for i in range(model.config.num_labels)]
             tax.check_model_labels(id2label, where=f"config.json of {path}")
-            encoder = None
-        else:
-            raise ValueError(f"backend must be 'torch' or 'onnx', not {backend!r}")
         clf = cls(model, tokenizer, tax, cfg.get("thresholds"), cfg.get("max_length", 128),
                   cfg.get("stride", 32), device, precision, meta=cfg, encoder=encoder)
         clf.path = path
@@ -308,7 +241,7 @@ class RumorClassifier:
             scores[np.isinf(scores)] = -30.0  # empty posts: a logit whose sigmoid is 0
         return scores, n_windows
 
-    _score = score_normalized  # older private name, kept for callers outside this module
+    _score = score_normalized  # older private name, kept for callers outside the package
 
     def score_texts(self, texts: Sequence[str], batch_size: int = 32, logits: bool = False) -> np.ndarray:
         """(n, n_labels) scores (or max window logits) of raw texts, normalised as in predict()."""

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from rumorclf import _runtime, classifier
-from rumorclf.classifier import BF16_MIN_ROWS, TorchEncoder
+from rumorclf import _runtime
+from rumorclf.backends import torch as classifier  # TorchEncoder and BF16_MIN_ROWS live here (issue 17)
+from rumorclf.backends.torch import BF16_MIN_ROWS, TorchEncoder
 
 
 class AutocastProbe(torch.nn.Module):
