@@ -257,14 +257,14 @@ class RumorClassifier:
         """Classify posts. `threshold`: None (the model's per-label thresholds), one float for
         all labels, or a {label: threshold} dict overriding some. `explain=True` adds evidence
         spans (character offsets into the original text) for each predicted label. `targets`: a
-        `rumorclf.targets.TargetFinder` to name the enterprises each post is about."""
+        `rumorclf.analysis.targets.TargetFinder` to name the enterprises each post is about."""
         texts = check_texts(texts)
         thr = self._thresholds(threshold)
         norms = [normalize(t) for t in texts]
         scores, n_windows = self.score_normalized([nt.text for nt in norms], batch_size)
         preds = [self._prediction(nt, row, thr, int(w)) for nt, row, w in zip(norms, scores, n_windows)]
         if explain:
-            from .explain import explain_predictions
+            from .analysis.explain import explain_predictions
 
             explain_predictions(self, norms, preds, scores)
         if targets is not None:

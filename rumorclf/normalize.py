@@ -27,8 +27,11 @@ from functools import lru_cache
 
 NORMALIZER_VERSION = "1"
 
-_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_RE = re.compile(f"[{_CJK}]")
+# CJK ideographs (unified, extension A, compatibility) as a regex character-class body: the one
+# definition, used by the normaliser and by analysis (targets, pinyin variants)
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RE = re.compile(f"[{CJK}]")
+_CJK, _CJK_RE = CJK, CJK_RE
 
 # Chinese text uses these full-width marks as its ordinary punctuation: keep them.
 _KEEP_FULLWIDTH = set("，！？：；（）～")

@@ -1,0 +1,61 @@
+"""The report's numbers as a long-format CSV: `dimension,key,posts,share`."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from ...taxonomy import Taxonomy
+
+
+def csv_rows(agg: dict, tax: Taxonomy | None = None) -> list[tuple[str, str, int, float]]:
+    """The long-format rows (dimension, key, posts, share) written to the CSV."""
+    posts = agg["posts"]
+
+    def share(n, denom=posts):
+        return round(n / denom, 6) if denom else 0.0
+
+    rows = []
+    for k in ("posts", "flagged", "normal", "empty", "normalized"):
+        rows.append(("total", k, agg[k], share(agg[k])))
+    rows.append(("total", "malformed", agg["malformed"], share(agg["malformed"],
+                                                               posts + agg["malformed"])))
+    rows.append(("total", "no_date", agg["no_date"], share(agg["no_date"])))
+    for k, n in agg.get("by_label", {}).items():
+        rows.append(("label", k, n, share(n)))
+    for k, n in agg.get("by_family", {}).items():
+        rows.append(("family", k, n, share(n)))
+    tg = agg.get("by_target")
+    if tg is not None:
+        for k, v in tg.items():
+            rows.append(("target", k, v["posts"], share(v["posts"])))
+        for k, v in tg.items():
+            rows.append(("target_flagged", k, v["flagged"], share(v["flagged"])))
+        for k, v in tg.items():
+            for lab, n in v["labels"].items():
+                rows.append(("target_label", f"{k}|{lab}", n, share(n)))
+    days = agg.get("by_day")
+    if days is not None:
+        for k, v in days.items():
+            rows.append(("day", k, v["posts"], share(v["posts"])))
+        for k, v in days.items():
+            rows.append(("day_flagged", k, v["flagged"], share(v["flagged"])))
+        for k, v in days.items():
+            for fam, n in v["families"].items():
+                rows.append(("day_family", f"{k}|{fam}", n, share(n)))
+    return rows
+
+
+def csv_text(agg: dict, tax: Taxonomy | None = None) -> str:
+    """The CSV file's content."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["dimension", "key", "posts", "share"])
+    for dim, key, n, s in csv_rows(agg, tax):
+        w.writerow([dim, _csv_safe(key), n, f"{s:.6f}".rstrip("0").rstrip(".") if s else "0"])
+    return buf.getvalue()
+
+
+def _csv_safe(s: str) -> str:
+    """Neutralise spreadsheet formula injection in free-text keys (target names)."""
+    return "'" + s if s[:1] in ("=", "+", "-", "@") else s
