@@ -1,9 +1,16 @@
-"""Labelled data: reading and validating `data/*.jsonl`, multi-hot label matrices, near-duplicates."""
+"""Labelled data: reading and validating `data/*.jsonl`, multi-hot label matrices, near-duplicates.
+
+Also the one JSONL reader of `training` (`iter_jsonl`, `read_records`) and where the repo's
+default data lives. Paths: `DATA_DIR` and `REAL_DEV` are defaults only in a source checkout (the
+folder above `training/` holds `pyproject.toml` and `data/`); after a wheel install they are None
+and the data must be passed in (`require_data_dir` says so in one clear error).
+"""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +18,76 @@ import numpy as np
 
 from rumorclf.taxonomy import Taxonomy
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+def _checkout_root() -> Path | None:
+    """The source checkout this package runs from, or None when installed (e.g. from a wheel)."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "training").is_dir() else None
+
+
+CHECKOUT_ROOT = _checkout_root()
+DATA_DIR: Path | None = CHECKOUT_ROOT / "data" if CHECKOUT_ROOT and (CHECKOUT_ROOT / "data").is_dir() else None
+# real Weibo posts nobody on the project wrote (see its README): evaluation and model selection only
+REAL_DEV: Path | None = (CHECKOUT_ROOT.parent / "shared" / "real_dev" / "jin2017_weibo.jsonl"
+                         if CHECKOUT_ROOT else None)
 SPLITS = ("train", "dev", "test")
+
+
+def require_data_dir() -> Path:
+    """DATA_DIR, or a clear error when there is no source checkout with a data/ folder."""
+    if DATA_DIR is None:
+        raise FileNotFoundError("no default labelled data here: data/ exists only in a source checkout of "
+                                "rumorclf; pass the files explicitly (--train/--dev, or a JSONL path)")
+    return DATA_DIR
+
+
+def default_data_file(split: str) -> str | None:
+    """data/<split>.jsonl of the source checkout as a string default, None when there is none."""
+    return str(DATA_DIR / f"{split}.jsonl") if DATA_DIR else None
+
+
+def default_real_dev() -> str | None:
+    """The real_dev posts next to the checkout (../shared/real_dev) when present."""
+    return str(REAL_DEV) if REAL_DEV and REAL_DEV.exists() else None
+
+
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, object, str | None]]:
+    """Each line of a UTF-8 JSONL file as (line number, value, problem): the one JSONL reader of
+    `training`. A byte-order mark is stripped; problem is "blank line" or "bad JSON (...)" (value
+    None then), else None."""
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if n == 1:
+                line = line.lstrip("\ufeff")
+            if not line.strip():
+                yield n, None, "blank line"
+                continue
+            try:
+                yield n, json.loads(line), None
+            except json.JSONDecodeError as e:
+                yield n, None, f"bad JSON ({e.msg})"
+
+
+def read_records(path: str | Path) -> list[dict]:
+    """All records of a JSONL file, blank lines skipped; bad JSON is a ValueError naming file:line."""
+    out = []
+    for n, value, problem in iter_jsonl(path):
+        if problem == "blank line":
+            continue
+        if problem:
+            raise ValueError(f"{Path(path).name}:{n}: {problem}")
+        out.append(value)
+    return out
+
+
+def read_real_dev(path: str | Path) -> list[dict]:
+    """real_dev posts: records with text, source_label and enterprise_related."""
+    return read_records(path)
+
+
+def real_dev_texts(path: str | Path) -> list[str]:
+    """The texts of the real_dev posts (evaluation text only, never training text)."""
+    return [r["text"] for r in read_real_dev(path)]
 REQUIRED = {"id": str, "text": str, "labels": list}
 OPTIONAL = {"platform": str, "notes": str, "hard_negative": bool, "evasive": bool}
 
@@ -34,35 +109,32 @@ def read_jsonl(path: str | Path, taxonomy: Taxonomy | None = None) -> tuple[list
     known = set(tax.labels)
     examples, problems = [], []
     path = Path(path)
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            where = f"{path.name}:{n}"
-            if not line.strip():
-                problems.append(f"{where}: blank line")
-                continue
-            try:
-                d = json.loads(line)
-            except json.JSONDecodeError as e:
-                problems.append(f"{where}: bad JSON ({e.msg})")
-                continue
-            bad = [k for k, t in REQUIRED.items() if not isinstance(d.get(k), t)]
-            bad += [k for k, t in OPTIONAL.items() if k in d and not isinstance(d[k], t)]
-            if bad:
-                problems.append(f"{where}: missing or mistyped fields {bad}")
-                continue
-            unknown = [x for x in d["labels"] if x not in known]
-            if unknown:
-                problems.append(f"{where}: unknown labels {unknown}")
-                continue
-            if len(set(d["labels"])) != len(d["labels"]):
-                problems.append(f"{where}: repeated label")
-            if not d["text"].strip():
-                problems.append(f"{where}: empty text")
-            if d.get("hard_negative") and d["labels"]:
-                problems.append(f"{where}: hard_negative set on a positive post")
-            examples.append(Example(d["id"], d["text"], list(d["labels"]), d.get("platform", ""),
-                                    d.get("notes", ""), bool(d.get("hard_negative", False)),
-                                    bool(d.get("evasive", False))))
+    for n, d, problem in iter_jsonl(path):
+        where = f"{path.name}:{n}"
+        if problem:
+            problems.append(f"{where}: {problem}")
+            continue
+        if not isinstance(d, dict):
+            problems.append(f"{where}: not a JSON object")
+            continue
+        bad = [k for k, t in REQUIRED.items() if not isinstance(d.get(k), t)]
+        bad += [k for k, t in OPTIONAL.items() if k in d and not isinstance(d[k], t)]
+        if bad:
+            problems.append(f"{where}: missing or mistyped fields {bad}")
+            continue
+        unknown = [x for x in d["labels"] if x not in known]
+        if unknown:
+            problems.append(f"{where}: unknown labels {unknown}")
+            continue
+        if len(set(d["labels"])) != len(d["labels"]):
+            problems.append(f"{where}: repeated label")
+        if not d["text"].strip():
+            problems.append(f"{where}: empty text")
+        if d.get("hard_negative") and d["labels"]:
+            problems.append(f"{where}: hard_negative set on a positive post")
+        examples.append(Example(d["id"], d["text"], list(d["labels"]), d.get("platform", ""),
+                                d.get("notes", ""), bool(d.get("hard_negative", False)),
+                                bool(d.get("evasive", False))))
     return examples, problems
 
 
@@ -70,7 +142,7 @@ def load_split(split_or_path: str | Path, taxonomy: Taxonomy | None = None) -> l
     """Load `train`/`dev`/`test` from data/, or any JSONL path; raise on malformed records."""
     path = Path(split_or_path)
     if str(split_or_path) in SPLITS:
-        path = DATA_DIR / f"{split_or_path}.jsonl"
+        path = require_data_dir() / f"{split_or_path}.jsonl"
     examples, problems = read_jsonl(path, taxonomy)
     if problems:
         raise ValueError(f"{len(problems)} problems in {path}: " + "; ".join(problems[:5]))

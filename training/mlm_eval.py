@@ -21,6 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .data import real_dev_texts
+
+# the name pre-training code imported from here before issue 17 (texts only); one definition, in data.py
+read_real_dev = real_dev_texts
+
 MASK_RATE = 1 / 7
 EVAL_SEED = 1234
 
@@ -87,15 +92,11 @@ def commonest_char(tokenizer, ids: np.ndarray) -> int:
     return int(counts.argmax())
 
 
-def read_real_dev(path: str | Path) -> list[str]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line)["text"] for line in f if line.strip()]
-
-
 def heldout_corpus_lines(dirs: Sequence[str | Path], limit: int = 4000) -> list[str]:
     """The first `limit` held-out lines of the corpus (same hash rule as pre-training)."""
-    from .pretrain import is_heldout, iter_dir_lines
     from rumorclf.normalize import normalize_text
+
+    from .pretraining.corpus import is_heldout, iter_dir_lines
 
     out = []
     for raw in iter_dir_lines(dirs):
@@ -138,7 +139,7 @@ def main(argv=None) -> dict:
     tok = AutoTokenizer.from_pretrained(a.model)
     model = AutoModelForMaskedLM.from_pretrained(a.model, dtype=torch.float32)
     held = heldout_corpus_lines(a.corpus_dir, a.limit) if a.corpus_dir else []
-    real = read_real_dev(a.real_dev)[: a.limit] if a.real_dev else []
+    real = real_dev_texts(a.real_dev)[: a.limit] if a.real_dev else []
     res = evaluate_encoder(model, tok, held, real)
     json.dump(res, sys.stdout, ensure_ascii=False, indent=1)
     print()

@@ -77,7 +77,7 @@ def sample_negatives(path: str | Path, n: int, seed: int = 13, exclude: Sequence
     from rumorclf.normalize import normalize_text
 
     from .data import near_duplicates
-    from .pretrain import is_heldout
+    from .pretraining.corpus import is_heldout
 
     files = negative_sources(path)
     pools = []
