@@ -121,7 +121,8 @@ def trend_spec(by_day: dict, tax: Taxonomy, colours: dict, font: str) -> dict | 
         "datasets": {"flagged": flagged, "families": lines},
         "vconcat": [
             {"width": WIDTH, "height": 240, "layer": [
-                {"data": {"name": "flagged"}, "mark": {"type": "bar", "color": FLAGGED_COLOUR},
+                {"data": {"name": "flagged"},
+                 "mark": {"type": "bar", "color": FLAGGED_COLOUR, "width": {"band": 0.7}},
                  "encoding": {"x": detail_x,
                               "y": {"field": "flagged", "type": "quantitative", "title": "帖子数"},
                               "tooltip": [{"field": "day", "title": "日期"},
@@ -129,7 +130,8 @@ def trend_spec(by_day: dict, tax: Taxonomy, colours: dict, font: str) -> dict | 
                                           {"field": "posts", "title": "帖子总数"}]}},
                 {"data": {"name": "families"}, "params": [_legend_pick("trend_family")],
                  "mark": {"type": "line", "point": True, "strokeWidth": 2},
-                 "encoding": {"x": detail_x, "y": {"field": "posts", "type": "quantitative"},
+                 "encoding": {"x": {**detail_x, "bandPosition": 0.5},
+                              "y": {"field": "posts", "type": "quantitative"},
                               "color": fam_colour, "opacity": _dim_unpicked("trend_family"),
                               "tooltip": [{"field": "day", "title": "日期"},
                                           {"field": "family", "title": "类别族"},
@@ -137,7 +139,7 @@ def trend_spec(by_day: dict, tax: Taxonomy, colours: dict, font: str) -> dict | 
             ]},
             {"width": WIDTH, "height": 50, "data": {"name": "flagged"},
              "params": [{"name": "brush", "select": {"type": "interval", "encodings": ["x"]}}],
-             "mark": {"type": "bar", "color": "#9aa4b2"},
+             "mark": {"type": "bar", "color": "#9aa4b2", "width": {"band": 0.7}},
              "encoding": {"x": {**x, "title": "在此拖选时间范围以放大上图（双击复原）"},
                           "y": {"field": "flagged", "type": "quantitative", "title": None,
                                 "axis": {"tickCount": 2}}}},
@@ -147,8 +149,8 @@ def trend_spec(by_day: dict, tax: Taxonomy, colours: dict, font: str) -> dict | 
 
 def _bar_rows(counts: dict, posts: int, flagged: int, name, family) -> list[dict]:
     return [{"id": k, "name": name(k), "family": family(k), "posts": n,
-             "share": n / posts if posts else 0.0, "share_flagged": n / flagged if flagged else 0.0,
-             "order": i} for i, (k, n) in enumerate(counts.items())]
+             "share": n / posts if posts else 0.0, "share_flagged": n / flagged if flagged else 0.0}
+            for k, n in counts.items()]
 
 
 def bars_spec(rows: list[dict], tax: Taxonomy, colours: dict, font: str, *,
@@ -156,25 +158,24 @@ def bars_spec(rows: list[dict], tax: Taxonomy, colours: dict, font: str, *,
     """Horizontal bars (one row per category or family), coloured by family, with tooltips; the
     legend highlights a family; `family_filter` adds a drop-down that keeps one family."""
     fams = list(dict.fromkeys(r["family"] for r in rows))
-    params = [_legend_pick("bar_family")]
-    transform = []
+    params, transform = [], []
     if family_filter:
         params.append({"name": "family_only", "value": "全部",
                        "bind": {"input": "select", "options": ["全部", *fams],
                                 "name": "只看类别族 "}})
         transform.append({"filter": "family_only == '全部' || datum.family == family_only"})
-    y = {"field": "name", "type": "nominal", "title": None,
-         "sort": {"field": "order", "order": "ascending"}, "axis": {"labelLimit": 240}}
+    y = {"field": "name", "type": "nominal", "title": None, "sort": [r["name"] for r in rows],
+         "axis": {"labelLimit": 240}}
     tooltip = [{"field": "name", "title": "名称"}, {"field": "family", "title": "类别族"},
                {"field": "posts", "title": "帖子数"},
                {"field": "share", "title": "占全部帖子", "format": ".1%"},
                {"field": "share_flagged", "title": "占涉企侵权帖", "format": ".1%"}]
     return {
         "config": _config(font), "width": WIDTH - 300, "height": {"step": 24},
-        "data": {"values": rows}, "transform": transform,
+        "data": {"values": rows}, "params": params, "transform": transform,
         "encoding": {"y": y, "tooltip": tooltip},
         "layer": [
-            {"params": params, "mark": {"type": "bar", "cornerRadiusEnd": 2},
+            {"params": [_legend_pick("bar_family")], "mark": {"type": "bar", "cornerRadiusEnd": 2},
              "encoding": {"x": {"field": "posts", "type": "quantitative", "title": "帖子数"},
                           "color": {"field": "family", "type": "nominal",
                                     "scale": _family_scale(tax, colours, _ids(tax, fams)),
@@ -215,7 +216,9 @@ def targets_spec(shown: list[tuple[str, dict]], tax: Taxonomy, colours: dict,
             for name, v in shown for lab, n in sorted(v["labels"].items(), key=lambda kv: -kv[1])]
     if not rows:
         return None
-    fams = [f for f in dict.fromkeys(r["family"] for r in rows)]
+    present = {r["family"] for r in rows}
+    fams = [t for t in (family_title(tax, f.id) for f in tax.families) if t in present]
+    fams += sorted(present - set(fams))
     return {
         "config": _config(font), "width": WIDTH - 300, "height": {"step": 24},
         "data": {"values": rows}, "params": [_legend_pick("target_family")],

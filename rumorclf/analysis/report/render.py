@@ -89,7 +89,6 @@ def environment():
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["pct"] = pct
-    env.filters["highlight"] = lambda text, spans: jinja2.pass_eval_context  # replaced below
     env.filters["highlight"] = lambda text, spans: _markup(highlight(text, spans))
     return env
 
