@@ -7,13 +7,13 @@ counters and the `top_n` best posts per category are held in memory.
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import re
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from ...schema import read_prediction_rows
 from ...taxonomy import Taxonomy
 
 DIMENSIONS = ("label", "family", "target", "day")
@@ -82,29 +82,11 @@ class Row:
                  "targets", "text")
 
 
-def _records(path: Path):
-    """(line number, parsed JSON value or None if the line is not JSON) per non-blank line."""
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if not raw.strip():
-                continue
-            try:
-                yield lineno, json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                yield lineno, None
-
-
 def read_rows(path: Path, text_field: str, taxonomy: Taxonomy, date_fields: tuple[str, ...],
               tz: timezone, stats: Counter):
-    """Yield one Row per valid classified line; count what was skipped in `stats`."""
-    known = set(taxonomy.labels)
-    for lineno, d in _records(path):
-        if not isinstance(d, dict) or not isinstance(d.get("pred_labels"), list):
-            stats["malformed"] += 1
-            stats["unlabelled" if isinstance(d, dict) else "not_json"] += 1
-            continue
+    """Yield one Row per valid classified line; count what was skipped in `stats` (lines that are
+    not classified rows are counted by `rumorclf.schema.read_prediction_rows`)."""
+    for line, d, pred in read_prediction_rows(path, taxonomy=taxonomy, stats=stats):
         text = d.get(text_field, "")
         if text is None:
             text = ""
@@ -112,21 +94,15 @@ def read_rows(path: Path, text_field: str, taxonomy: Taxonomy, date_fields: tupl
             stats["malformed"] += 1
             continue
         r = Row()
-        r.line = lineno
+        r.line = line
         r.text = text
-        r.labels = list(dict.fromkeys(str(x) for x in d["pred_labels"]))
-        fams = d.get("pred_families")
-        if isinstance(fams, list):
-            r.families = list(dict.fromkeys(str(x) for x in fams))
-        else:
-            r.families = list(dict.fromkeys(taxonomy.family_of(x) for x in r.labels if x in known))
-        r.scores = {x: _num(d.get(f"score_{x}")) for x in r.labels}
-        r.empty = bool(d.get("pred_empty", False))
-        r.normalized = bool(d.get("pred_normalized", False))
-        ev = d.get("pred_evidence")
-        r.evidence = ev if isinstance(ev, dict) else {}
-        tg = d.get("pred_targets")
-        r.targets = tg if isinstance(tg, list) else []
+        r.labels = pred.labels
+        r.families = pred.families
+        r.scores = {x: pred.scores.get(x, 0.0) for x in r.labels}
+        r.empty = pred.empty
+        r.normalized = pred.normalized
+        r.evidence = pred.evidence or {}
+        r.targets = pred.targets or []
         r.day = None
         for name in date_fields:
             if name in d:
@@ -135,14 +111,6 @@ def read_rows(path: Path, text_field: str, taxonomy: Taxonomy, date_fields: tupl
                     stats["date_field:" + name] += 1
                     break
         yield r
-
-
-def _num(v) -> float:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return 0.0
-    return x if math.isfinite(x) else 0.0
 
 
 def target_names(targets: list) -> list[str]:
