@@ -1,5 +1,7 @@
 """The indicator report (rumorclf.report.build_report): exact counts, CSV, escaping, evidence
-highlighting, and (when chromium is installed) a headless render with no console errors."""
+highlighting, the interactive Vega-Lite chart specs, and (when chromium is installed) a headless
+render from a file opened offline: the charts draw, the top-posts table is there, no console
+errors, and a report whose inlined chart library is broken is caught."""
 
 from __future__ import annotations
 
@@ -159,11 +161,16 @@ def test_html_self_contained_escaped_and_marked(classified, tmp_path):
     assert not re.search(ext, page, re.IGNORECASE)
     css_ext = r"url\(\s*['\"]?\s*(?:https?:)?//|@import|@font-face"
     assert not re.search(css_ext, page, re.IGNORECASE)
-    assert "<link" not in page.lower() and "href" not in page.lower()
+    # the only scripts are the report's own: the chart specs (JSON), the inlined chart library,
+    # the page's init code; none loads anything (no src); outside them no link of any kind
+    assert _script_tags(page) == _OWN_SCRIPTS
+    markup = _without_scripts(page)
+    assert "<link" not in markup.lower() and "href" not in markup.lower()
+    assert "src=" not in markup.lower()
     # a URL inside a post is shown as escaped text, never as a link or an asset
     assert "http://xinghe-refund.example/pay?a=1&amp;b=2" in page
     # the post's <script> is text, not markup
-    assert "<script" not in page.lower()
+    assert "<script>alert" not in page.lower() and "alert('x')" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
     assert "&lt;b&gt;星河电子&lt;/b&gt;" in page and "<b>" not in page
     # evidence spans inside <mark>
@@ -172,7 +179,89 @@ def test_html_self_contained_escaped_and_marked(classified, tmp_path):
     # Chinese names from the taxonomy, font stack, families
     assert TAX.category("rumor").zh in page and "敲诈勒索" in page
     assert '"Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif' in page
-    assert page.count("<svg") >= 4 and "polyline" in page
+    # four charts (trend, family, category, target), each with its Vega-Lite spec in the page
+    assert re.findall(r'data-chart="(\w+)"', page) == ["trend", "family", "label", "target"]
+    assert set(_specs(page)) == {"trend", "family", "label", "target"}
+    # the top posts are a table, one row per (category, post)
+    assert page.count('<tr data-label="') == sum(len(v) for v in agg["top_posts"].values()) == 10
+
+
+def _specs(page: str) -> dict:
+    return {m.group(1): json.loads(m.group(2)) for m in re.finditer(
+        r'<script type="application/json" id="spec-(\w+)">(.*?)</script>', page, re.S)}
+
+
+_OWN_SCRIPTS = ['<script type="application/json" id="spec-trend">',
+                '<script type="application/json" id="spec-family">',
+                '<script type="application/json" id="spec-label">',
+                '<script type="application/json" id="spec-target">',
+                "<script>", '<script type="module" id="vega-lib">',
+                '<script type="module" id="report-init">']
+
+
+def _script_tags(page: str) -> list[str]:
+    return re.findall(r"<script\b[^>]*>", page, re.IGNORECASE)
+
+
+def _without_scripts(page: str) -> str:
+    return re.sub(r"<script\b[^>]*>.*?</script>", "", page, flags=re.S | re.IGNORECASE)
+
+
+def _walk(node):
+    yield node
+    for v in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+        yield from _walk(v)
+
+
+def test_chart_specs_are_interactive(classified, tmp_path):
+    agg = build_report(classified, tmp_path / "r.html")
+    specs = _specs(Path(agg["html"]).read_text(encoding="utf-8"))
+    for name, spec in specs.items():
+        nodes = list(_walk(spec))
+        assert any(isinstance(n, dict) and "tooltip" in n for n in nodes), name        # hover
+        params = [p for n in nodes if isinstance(n, dict) for p in n.get("params", [])]
+        assert any(p.get("bind") == "legend" for p in params), name                   # filter
+    trend = [p for n in _walk(specs["trend"]) if isinstance(n, dict) for p in n.get("params", [])]
+    assert {"name": "brush", "select": {"type": "interval", "encodings": ["x"]}} in trend  # zoom
+    assert specs["label"]["params"][0]["bind"]["input"] == "select"                    # drop-down
+    # the data behind the charts are the report's numbers
+    flagged = {r["day"]: r["flagged"] for r in specs["trend"]["datasets"]["flagged"]}
+    assert flagged == {"2024-05-01": 2, "2024-05-02": 2, "2024-05-03": 2, "2024-05-04": 1}
+    bars = {r["id"]: r["posts"] for r in specs["label"]["data"]["values"]}
+    assert bars == agg["by_label"]
+
+
+def test_specs_compile_and_render_with_vega(classified, tmp_path):
+    """Each spec goes through Vega-Lite and Vega (vl-convert's own engine, no browser)."""
+    vlc = pytest.importorskip("vl_convert")
+    agg = build_report(classified, tmp_path / "r.html")
+    for name, spec in _specs(Path(agg["html"]).read_text(encoding="utf-8")).items():
+        svg = vlc.vegalite_to_svg(spec)
+        assert "<svg" in svg and "role-mark" in svg, name
+
+
+def test_markup_in_target_names_stays_data(tmp_path):
+    bad = "</script><script>alert(1)</script>"
+    rows = [_row(f"{bad}又在造谣", ["rumor"], {"rumor": 0.9}, [bad], date="2024-05-01")]
+    agg = build_report(_write(tmp_path / "c.jsonl", rows), tmp_path / "r.html")
+    page = Path(agg["html"]).read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in page and len(_script_tags(page)) == len(_OWN_SCRIPTS)
+    assert _specs(page)["target"]["data"]["values"][0]["target"] == bad   # JSON keeps it as text
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)" in page                 # tables escape it
+
+
+def test_missing_report_extra_is_a_clear_error(classified, tmp_path, monkeypatch):
+    from rumorclf.analysis.report import ReportDependencyError, charts
+
+    charts.vega_bundle.cache_clear()
+    monkeypatch.setitem(__import__("sys").modules, "vl_convert", None)
+    try:
+        with pytest.raises(ReportDependencyError, match=r"vl-convert-python.*rumorclf\[report\]"):
+            build_report(classified, tmp_path / "r.html")
+    finally:
+        charts.vega_bundle.cache_clear()
+    assert not (tmp_path / "r.html").exists() and not (tmp_path / "r.csv").exists()
+    assert issubclass(ReportDependencyError, ValueError)   # the CLI reports it and exits 2
 
 
 def test_by_subset_and_bad_dimension(classified, tmp_path):
@@ -241,7 +330,9 @@ def test_highlight_offsets_and_escaping():
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                  "--enable-logging=stderr", "--v=0"]
+                  "--enable-logging=stderr", "--v=0",
+                  # no network at view time: every host name fails to resolve
+                  "--host-resolver-rules=MAP * ~NOTFOUND"]
 
 
 def _chromium() -> str:
@@ -263,6 +354,26 @@ def _console_errors(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if ":CONSOLE" in ln or "Uncaught" in ln]
 
 
+def _chart_failures(dom: str) -> list[str]:
+    """What is wrong with the charts in a rendered DOM ([] when every chart drew)."""
+    bad = []
+    if 'data-charts="ok"' not in dom:
+        bad.append("the page did not report its charts drawn (body data-charts != ok)")
+    if 'id="chart-error"' in dom:
+        bad.append("the page shows its chart error: "
+                   + re.search(r'id="chart-error">([^<]*)', dom).group(1))
+    chunks = dom.split('data-chart="')[1:]
+    if len(chunks) != 4:
+        bad.append(f"{len(chunks)} chart boxes, expected 4")
+    for chunk in chunks:
+        name = chunk.split('"', 1)[0]
+        chunk = chunk.split("</section>", 1)[0]
+        if 'data-rendered="1"' not in chunk.split(">", 1)[0] or "<svg" not in chunk \
+                or "role-mark" not in chunk:
+            bad.append(f"chart {name}: no drawn SVG marks")
+    return bad
+
+
 def test_renders_in_headless_chromium(classified, tmp_path):
     exe = _chromium()
     # the console check must be able to fail: a page with a JS error is caught
@@ -270,20 +381,41 @@ def test_renders_in_headless_chromium(classified, tmp_path):
     bad.write_text("<!DOCTYPE html><p>x</p><script>nope();</script>", encoding="utf-8")
     r = _run_chromium(exe, tmp_path, bad, "--dump-dom")
     assert any("Uncaught ReferenceError" in ln for ln in _console_errors(r.stderr)), r.stderr[-2000:]
+    # ... and the browser is offline: a fetch from the page fails
+    net = tmp_path / "net.html"
+    net.write_text('<!DOCTYPE html><script>fetch("https://example.com/").then(() => '
+                   'console.log("ONLINE"), (e) => console.log("OFFLINE " + e))</script>',
+                   encoding="utf-8")
+    r = _run_chromium(exe, tmp_path, net, "--dump-dom", "--virtual-time-budget=5000")
+    assert "OFFLINE" in r.stderr and "ONLINE" not in r.stderr.replace("OFFLINE", ""), r.stderr[-2000:]
 
     agg = build_report(classified, tmp_path / "report.html")
     page = Path(agg["html"])
     shot = tmp_path / "shot.png"
     r = _run_chromium(exe, tmp_path, page, f"--screenshot={shot}", "--window-size=1280,2000",
-                      "--hide-scrollbars")
+                      "--hide-scrollbars", "--virtual-time-budget=10000")
     assert r.returncode == 0, r.stderr[-2000:]
     assert shot.exists() and shot.stat().st_size > 20_000
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert _console_errors(r.stderr) == []
-    # the DOM parses: sections, marks and the escaped <script> text survive as text
-    r = _run_chromium(exe, tmp_path, page, "--dump-dom")
+    # the DOM: every chart drew SVG marks (the trend with its brush, the category chart with its
+    # drop-down), the sections and the top-posts table are there, the post's <script> is text
+    r = _run_chromium(exe, tmp_path, page, "--dump-dom", "--virtual-time-budget=10000")
     assert r.returncode == 0, r.stderr[-2000:]
     assert _console_errors(r.stderr) == []
     dom = r.stdout
+    assert _chart_failures(dom) == []
+    assert "brush_brush" in dom and 'class="vega-bindings"' in dom
     assert dom.count("<section") >= 5 and dom.count("<mark>") >= 7
-    assert "<script" not in dom.lower() and "&lt;script&gt;alert" in dom
+    assert '<table id="top-posts">' in dom and dom.count('<tr data-label="') == 10
+    assert "<script>alert" not in dom.lower() and "&lt;script&gt;alert" in dom
+
+    # ... and the check fails when the charts do not draw: the same report with its inlined
+    # chart library broken shows its error marker and no chart
+    broken = tmp_path / "broken.html"
+    html = page.read_text(encoding="utf-8")
+    assert html.count("window.vegaEmbed=") == 1
+    broken.write_text(html.replace("window.vegaEmbed=", "window.vegaEmbedX="), encoding="utf-8")
+    r = _run_chromium(exe, tmp_path, broken, "--dump-dom", "--virtual-time-budget=10000")
+    failures = _chart_failures(r.stdout)
+    assert len(failures) == 6 and "图表库未加载" in failures[1], failures
