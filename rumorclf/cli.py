@@ -137,7 +137,9 @@ def classify(
                                                      "does not tell; stdout gets jsonl unless given"),
     errors: Optional[Path] = typer.Option(None, "--errors",
                                           help="errors file (default: OUTPUT.errors.jsonl; with -o -: stderr)"),
-    batch_size: int = typer.Option(32, "--batch-size", "-b", help="posts per forward pass (32 keeps peak memory low; larger is no faster on CPU)"),
+    batch_size: int = typer.Option(32, "--batch-size", "-b",
+                                   help="posts per forward pass, on every engine (32 keeps peak memory low; "
+                                        "larger is no faster on CPU)"),
     chunk_size: Optional[int] = typer.Option(None, "--chunk-size",
                                              help="records per committed chunk, the resume granularity "
                                                   "(default: 1024; 50000 with --engine ray)"),
@@ -153,6 +155,8 @@ def classify(
     engine: Engine = typer.Option(Engine.local, "--engine", help="local process, or Ray Data"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster address (default: local Ray)"),
     num_actors: int = typer.Option(2, "--num-actors", help="Ray actors (each loads the model once)"),
+    ray_batch_rows: int = typer.Option(256, "--ray-batch-rows",
+                                       help="rows of a Ray batch handed to an actor at a time (--engine ray)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace OUTPUT instead of resuming"),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress",
                                             help="progress bar on stderr (default: when stderr is a terminal)"),
@@ -163,7 +167,7 @@ def classify(
     resumes when the same command is run again (not when reading stdin or writing stdout).
     With --text, classify the posts given and print their labels and scores.
     """
-    from .batchio import BatchIOError, check_paths
+    from .batch import BatchIOError, ClassifyOptions, check_paths
 
     thr = _parse_threshold(threshold)
     if watchlist is not None and not watchlist.is_file():
@@ -181,21 +185,20 @@ def classify(
         progress = sys.stderr.isatty()
     _quiet_transformers()
     try:
+        options = ClassifyOptions(model=model, text_field=text_field, input_format=input_format,
+                                  output_format=output_format, errors_path=errors, batch_size=batch_size,
+                                  chunk_size=chunk_size, threshold=thr, threads=threads, backend=backend.value,
+                                  explain=explain, watchlist=watchlist, overwrite=overwrite, progress=progress)
         check_paths(input, output, input_format, output_format, text_field)  # before the model loads
         if engine == Engine.ray:
-            from .distributed import classify_file_ray
+            from .batch.ray_engine import classify_file_ray
 
-            summary = classify_file_ray(input, output, model=model, text_field=text_field,
-                                        input_format=input_format, output_format=output_format,
-                                        errors_path=errors, batch_size=batch_size, threshold=thr,
-                                        backend=backend.value, threads=threads or 1, num_actors=num_actors,
-                                        address=ray_address, overwrite=overwrite, explain=explain,
-                                        watchlist=watchlist, window=chunk_size or 50_000, progress=progress,
-                                        log=_say)
+            summary = classify_file_ray(input, output, options, num_actors=num_actors, address=ray_address,
+                                        rows_per_batch=ray_batch_rows, log=_say)
         else:
-            summary = _classify_local(input, output, model, text_field, input_format, output_format, errors,
-                                      batch_size, chunk_size or 1024, thr, _cli_threads(threads), backend.value,
-                                      explain, watchlist, overwrite, progress)
+            from .batch.local import classify_local
+
+            summary = classify_local(input, output, options, log=_say)
     except BrokenPipeError:  # `-o - | head`: the reader has had enough; click exits quietly (status 1)
         raise
     except (BatchIOError, OSError, ValueError, ImportError) as e:  # ModelDirError/TaxonomyError are ValueErrors
@@ -207,51 +210,22 @@ def classify(
     _print_summary(summary)
 
 
-def make_row_classifier(clf, threshold=None, batch_size: int = 32, explain: bool = False, finder=None):
-    """A function texts -> prediction-field dicts, shared by the local and the Ray engines."""
-    from .batchio import prediction_fields
-
-    def run(texts: list[str]) -> list[dict]:
-        preds = clf.predict(texts, batch_size=batch_size, threshold=threshold, explain=explain, targets=finder)
-        return [prediction_fields(p, clf.labels) for p in preds]
-
-    return run
+# kept for callers of the former rumorclf.cli helpers; the library versions live in rumorclf.batch
+from .batch.rows import make_row_classifier  # noqa: E402
 
 
 def load_watchlist(watchlist: Optional[Path]):
-    if watchlist is None:
-        return None
-    from .targets import TargetFinder
+    """The TargetFinder of a watchlist file, warning on stderr without pypinyin."""
+    from .analysis.targets import load_watchlist as load
 
-    try:
-        import pypinyin  # noqa: F401  (the pinyin-initial variants need it; it ships with the train extra)
-    except ImportError:
-        _say("warning: pypinyin is not installed, so pinyin-initial spellings (XD科技 for 鑫达科技) are not "
-             "matched; pip install pypinyin")
-        return TargetFinder.from_file(watchlist, pinyin=False)
-    return TargetFinder.from_file(watchlist)
-
-
-def _classify_local(input, output, model, text_field, input_format, output_format, errors, batch_size, chunk_size,
-                    thr, threads, backend, explain, watchlist, overwrite, progress):
-    from .batchio import classify_file
-    from .classifier import RumorClassifier
-
-    clf = RumorClassifier.from_pretrained(model, backend=backend, threads=threads)
-    fingerprint = {"model": str(getattr(clf, "path", model)), "threshold": thr, "backend": backend,
-                   "explain": explain, "watchlist": str(watchlist) if watchlist else None}
-    run = make_row_classifier(clf, thr, batch_size, explain, load_watchlist(watchlist))
-    summary = classify_file(input, output, run, text_field=text_field, input_format=input_format,
-                            output_format_=output_format, errors_path=errors, chunk_size=chunk_size,
-                            overwrite=overwrite, fingerprint=fingerprint, progress=progress, log=_say)
-    return {**summary, "threads": threads}
+    return load(watchlist, warn=_say)
 
 
 def _classify_texts(texts, model, thr, threads, backend, explain, watchlist, batch_size) -> None:
     """--text: one JSON line per post on stdout when piped (the fields of a classified row), a table
     of labels and scores on a terminal."""
-    from .batchio import prediction_fields
     from .classifier import RumorClassifier
+    from .schema import prediction_row
 
     _quiet_transformers()
     try:
@@ -262,7 +236,7 @@ def _classify_texts(texts, model, thr, threads, backend, explain, watchlist, bat
         _fail(str(e))
     if not sys.stdout.isatty():
         for text, p in zip(texts, preds):
-            print(json.dumps({"text": text, **prediction_fields(p, clf.labels)}, ensure_ascii=False))
+            print(json.dumps({"text": text, **prediction_row(p, clf.labels)}, ensure_ascii=False))
         return
     thresholds = clf._thresholds(thr)
     for text, p in zip(texts, preds):
@@ -393,7 +367,7 @@ def export_onnx_cmd(model: Path = typer.Argument(..., help="model directory"),
                     int8: bool = typer.Option(False, "--int8", help="int8 dynamic quantization of the weights")):
     """Export a model to ONNX for the onnxruntime backend (--backend onnx)."""
     from .modeldir import ModelDirError
-    from .onnx_backend import export_onnx
+    from .backends.onnx import export_onnx
 
     _quiet_transformers()
     try:
@@ -403,18 +377,28 @@ def export_onnx_cmd(model: Path = typer.Argument(..., help="model directory"),
     _say(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); use it with --backend onnx -m {out_dir}")
 
 
-def _forward(command: str, module: str, ctx: typer.Context) -> None:
-    """Hand the remaining arguments to a training module's own argument parser, named
-    `rumorclf COMMAND` in its usage line; a bad argument or bad data is one error line."""
+COMMANDS_GROUP = "rumorclf.commands"  # entry points: `rumorclf NAME` hands its arguments to NAME's main(argv)
+
+
+def _forward(command: str, ctx: typer.Context) -> None:
+    """Hand the remaining arguments to the main(argv) that a package registered for `command` in the
+    `rumorclf.commands` entry-point group (training registers train, evaluate and pretrain), named
+    `rumorclf COMMAND` in its usage line; a bad argument or bad data is one error line. The CLI
+    itself never imports training: the training package plugs its commands in."""
+    from importlib.metadata import entry_points
+
+    found = list(entry_points(group=COMMANDS_GROUP, name=command))
     try:
-        mod = __import__(module, fromlist=["main"])
+        if not found:
+            raise ImportError(f"no {COMMANDS_GROUP!r} entry point named {command!r}")
+        main = found[0].load()
     except ImportError as e:
-        _fail(f"{module} is not available ({e}); install the training extra: pip install 'rumorclf[train]'")
+        _fail(f"rumorclf {command} is not available ({e}); install the training extra: pip install 'rumorclf[train]'")
     _quiet_transformers()
     argv0 = sys.argv[0]
     sys.argv[0] = f"rumorclf {command}"  # argparse's prog comes from argv[0]
     try:
-        mod.main(list(ctx.args))
+        main(list(ctx.args))
     except (ValueError, OSError) as e:  # bad data or a missing file: the message says it all
         _fail(f"rumorclf {command}: {e}", code=1)
     finally:
@@ -427,19 +411,19 @@ _FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True, "help_opti
 @_command(context_settings=_FORWARD)
 def train(ctx: typer.Context):
     """Fine-tune a classifier (arguments of `python -m training.train`; --help for them)."""
-    _forward("train", "training.train", ctx)
+    _forward("train", ctx)
 
 
 @_command(context_settings=_FORWARD)
 def evaluate(ctx: typer.Context):
     """Evaluate a model on labelled JSONL: MODEL DATA [--out DIR] (see `python -m training.evaluate`)."""
-    _forward("evaluate", "training.evaluate", ctx)
+    _forward("evaluate", ctx)
 
 
 @_command(context_settings=_FORWARD)
 def pretrain(ctx: typer.Context):
     """Pre-train a base encoder (arguments of `python -m training.pretrain`)."""
-    _forward("pretrain", "training.pretrain", ctx)
+    _forward("pretrain", ctx)
 
 
 def main() -> None:

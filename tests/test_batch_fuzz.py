@@ -397,7 +397,7 @@ def test_parquet_crash_after_merge_does_not_lose_rows(tmp_path, monkeypatch):
     empty one)."""
     import pyarrow.parquet as pq
 
-    from rumorclf import batchio
+    from rumorclf.batch import run as batchio  # classify_file and the _write_state it calls (issue 17)
 
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": f"t{i}"}) + "\n" for i in range(100)), encoding="utf-8")
