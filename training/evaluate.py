@@ -24,12 +24,12 @@ import numpy as np
 from rumorclf.normalize import normalize_text
 
 from . import configure_run
-from .data import DATA_DIR, load_split, multi_hot
+from .data import REAL_DEV  # noqa: F401  (re-exported: imported from here before issue 17)
+from .data import default_data_file, default_real_dev, load_split, multi_hot, read_real_dev
+from .eval_report import markdown_report, plot_pr, plot_reliability
 from .metrics import compute_metrics, predict_sets, tune_thresholds
 
 log = logging.getLogger("rumorclf.evaluate")
-# real Weibo posts nobody on the project wrote (see its README): evaluation and model selection only
-REAL_DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "real_dev" / "jin2017_weibo.jsonl"
 
 
 def tfidf_baseline(train_ex, dev_ex, labels, seed: int = 13, negatives: list[str] = (),
@@ -83,11 +83,6 @@ def evaluate_system(name: str, scores: np.ndarray, thresholds, y, labels, famili
     m["name"] = name
     m["_scores"] = scores
     return m
-
-
-def read_real_dev(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def real_post_figures(scores: np.ndarray, thresholds, real: list[dict]) -> dict:
@@ -149,122 +144,34 @@ def ship_gate(candidate: dict, baseline: dict) -> dict:
             "real_false_alarms": [fa_c, fa_b]}
 
 
-def plot_pr(systems: list[dict], y: np.ndarray, labels: list[str], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
-    for m in systems:
-        p, r, _ = precision_recall_curve(y.ravel(), m["_scores"].ravel())
-        ap = average_precision_score(y.ravel(), m["_scores"].ravel())
-        axes[0].plot(r, p, label=f"{m['name']} (micro AP {ap:.3f})")
-    axes[0].set(xlabel="recall", ylabel="precision", title="micro-averaged precision-recall", xlim=(0, 1), ylim=(0, 1.02))
-    axes[0].legend(loc="lower left")
-    main = systems[0]
-    for j, lab in enumerate(labels):
-        if y[:, j].sum():
-            p, r, _ = precision_recall_curve(y[:, j], main["_scores"][:, j])
-            axes[1].plot(r, p, lw=1, label=lab)
-    axes[1].set(xlabel="recall", ylabel="precision", title=f"per label: {main['name']}", xlim=(0, 1), ylim=(0, 1.02))
-    axes[1].legend(fontsize=7, loc="lower left", ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def plot_reliability(systems: list[dict], y: np.ndarray, path: Path, bins: int = 10) -> list[dict]:
-    """Calibration over all (post, label) pairs: mean score vs observed positive rate per bin."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 5.5))
-    ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-    tables = []
-    for m in systems:
-        s, t = m["_scores"].ravel(), y.ravel()
-        edges = np.linspace(0, 1, bins + 1)
-        which = np.clip(np.digitize(s, edges) - 1, 0, bins - 1)
-        xs, ys, ns = [], [], []
-        for b in range(bins):
-            sel = which == b
-            if sel.sum():
-                xs.append(float(s[sel].mean()))
-                ys.append(float(t[sel].mean()))
-                ns.append(int(sel.sum()))
-        ece = sum(n * abs(a - b) for a, b, n in zip(xs, ys, ns)) / max(sum(ns), 1)
-        m["ece"] = float(ece)
-        ax.plot(xs, ys, "o-", label=f"{m['name']} (ECE {ece:.3f})")
-        tables.append({"name": m["name"], "bins": list(zip(xs, ys, ns))})
-    ax.set(xlabel="mean predicted score", ylabel="observed positive rate", title="reliability", xlim=(0, 1), ylim=(0, 1))
-    ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return tables
-
-
-def markdown_report(systems: list[dict], labels: list[str], data_path: str) -> str:
-    main = systems[0]
-    lines = [f"# Evaluation on `{data_path}`", "", f"{main['posts']} posts, {main['normal_posts']} normal "
-             f"({main.get('hard_negative_posts', 0)} hard negatives).", "",
-             "Real posts: `real FA` = share of real_dev's verified true news given any label (false alarms); "
-             "`real ER` = share of its enterprise-related rumours given any label (soft recall).", "",
-             "| system | macro-F1 | micro-F1 | family macro-F1 | FPR normal | FPR hard neg. | ECE | dev macro-F1 | real FA | real ER |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-
-    def f(v):
-        return "–" if v is None else f"{v:.3f}"
-    for m in systems:
-        lines.append(f"| {m['name']} | {m['macro_f1']:.3f} | {m['micro_f1']:.3f} | {m.get('family_macro_f1', float('nan')):.3f} "
-                     f"| {m['fpr_normal']:.3f} | {m.get('fpr_hard_negative', float('nan')):.3f} | {m.get('ece', float('nan')):.3f} "
-                     f"| {f(m.get('dev_macro_f1'))} | {f(m.get('real_false_alarms'))} | {f(m.get('real_enterprise_rumours_flagged'))} |")
-    gate = main.get("ship_gate")
-    if gate:
-        lines += ["", f"**Ship gate** ({gate['candidate']} vs {gate['baseline']}, same run): "
-                  f"{'PASS' if gate['passes'] else 'FAIL'}: dev macro-F1 {f(gate['dev_macro_f1'][0])} vs "
-                  f"{f(gate['dev_macro_f1'][1])}; real false alarms {f(gate['real_false_alarms'][0])} vs "
-                  f"{f(gate['real_false_alarms'][1])}."]
-    kept = [m for m in systems if "embedding_kept" in m]
-    if kept:
-        lines += ["", "Dev infringing posts embedded in ordinary real text: share of the labels given to the "
-                  "post alone that are still given (after 1-5 real sentences / inside a review / at the start "
-                  "of a ~1,500-character post):", ""]
-        lines += [f"- {m['name']}: " + ", ".join(f"{k} {v:.1%}" for k, v in m["embedding_kept"].items()
-                                                 if k != "labels_alone") for m in kept]
-    lines += ["", f"## Per label: {main['name']}", "", "| label | precision | recall | F1 | support |"
-              + "".join(f" F1 {m['name']} |" for m in systems[1:]), "|---|---|---|---|---|" + "---|" * len(systems[1:])]
-    for lab in labels:
-        r = main["per_label"][lab]
-        lines.append(f"| `{lab}` | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} |"
-                     + "".join(f" {m['per_label'][lab]['f1']:.3f} |" for m in systems[1:]))
-    if "family_f1" in main:
-        lines += ["", "## Families", "", "| family | F1 |", "|---|---|"]
-        lines += [f"| {k} | {v:.3f} |" for k, v in main["family_f1"].items()]
-    lines += ["", f"## Most confused pairs: {main['name']}", "", "| true | predicted | count |", "|---|---|---|"]
-    lines += [f"| {c['true']} | {c['predicted']} | {c['count']} |" for c in main["confused_pairs"]]
-    lines += ["", "![precision-recall](pr_curves.png)", "", "![reliability](reliability.png)", ""]
-    return "\n".join(lines)
-
-
 def _model_path(name: str | None) -> str | None:
     """'default' names the packaged model (None to from_pretrained), for MODEL and --compare alike."""
     return None if name == "default" else name
 
 
-def _training_negatives(meta: dict, labelled: list[str]) -> tuple[list[str], float, float]:
+class _Corpora:
+    """Real-text corpora read once per evaluation run (training negatives and --embed-corpus are
+    usually the same folder)."""
+
+    def __init__(self):
+        self._read: dict[Path, list] = {}
+
+    def sample(self, path, n: int, seed: int, exclude) -> list[str]:
+        from .negatives import read_real_lines, sample_negatives
+
+        key = Path(path).resolve()
+        if key not in self._read:
+            self._read[key] = read_real_lines(path)
+        return sample_negatives(path, n, seed, exclude=exclude, corpus=self._read[key])
+
+
+def _training_negatives(meta: dict, labelled: list[str], corpora: _Corpora | None = None) -> tuple[list[str], float, float]:
     """The real negatives a model was trained with (re-sampled deterministically from its recipe)."""
     t = meta.get("training", {})
     path = t.get("negatives")
     if not path or not Path(path).exists():
         return [], 0.0, 1.0
-    from .negatives import sample_negatives
-
-    pool = sample_negatives(path, int(t.get("negatives_pool") or 0), int(t.get("seed", 13)), exclude=labelled)
+    pool = (corpora or _Corpora()).sample(path, int(t.get("negatives_pool") or 0), int(t.get("seed", 13)), labelled)
     n = int(t.get("negatives_per_epoch") or 0) or len(pool)
     return pool[:n], float(t.get("embed_share", 0.0)), float(t.get("negative_weight", 1.0))
 
@@ -286,11 +193,8 @@ def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] 
     hard = np.array([e.hard_negative for e in ex])
     real = read_real_dev(real_dev) if real_dev else []
     real_texts = [r["text"] for r in real]
-    context = []
-    if embed_corpus:
-        from .negatives import sample_negatives
-
-        context = sample_negatives(embed_corpus, 3000, seed=99, exclude=texts)
+    corpora = _Corpora()
+    context = corpora.sample(embed_corpus, 3000, seed=99, exclude=texts) if embed_corpus else []
 
     def add(name, score_fn, thr):
         m = evaluate_system(name, score_fn(texts), thr, y, labels, families, hard)
@@ -321,7 +225,7 @@ def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] 
             log.warning("%d of %d evaluated posts are near-duplicates of the TF-IDF baseline's training or "
                         "dev data (%s, %s): its figures are inflated; pass --train/--dev", len(
                             {i for i, _, _ in overlap}), len(texts), train, dev)
-        neg, share, weight = _training_negatives(clf.meta, [e.text for e in train_ex + dev_ex] + texts)
+        neg, share, weight = _training_negatives(clf.meta, [e.text for e in train_ex + dev_ex] + texts, corpora)
         name = "tfidf-char1-3-logreg" + (f" (+{len(neg):,} real negatives)" if neg else "")
         score_fn, t_thr = tfidf_baseline(train_ex, dev_ex, labels, negatives=neg, embed_share=share,
                                          negative_weight=weight)
@@ -345,9 +249,9 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--out", type=Path, default=None, help="directory for report.md, metrics.json and plots")
     p.add_argument("--compare", action="append", default=[], help="another model directory to report beside it")
     p.add_argument("--tfidf", action="store_true", help="add the TF-IDF + logistic-regression baseline")
-    p.add_argument("--train", default=str(DATA_DIR / "train.jsonl"), help="training data for the TF-IDF baseline")
-    p.add_argument("--dev", default=str(DATA_DIR / "dev.jsonl"), help="dev data for the baseline's thresholds")
-    p.add_argument("--real-dev", default=str(REAL_DEV) if REAL_DEV.exists() else None,
+    p.add_argument("--train", default=default_data_file("train"), help="training data for the TF-IDF baseline")
+    p.add_argument("--dev", default=default_data_file("dev"), help="dev data for the baseline's thresholds")
+    p.add_argument("--real-dev", default=default_real_dev(),
                    help="real posts with source_label (default: ../shared/real_dev/jin2017_weibo.jsonl "
                         "when present); evaluation only, never training text")
     p.add_argument("--embed-corpus", default=None,
@@ -366,7 +270,7 @@ def main(argv=None) -> list[dict]:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     configure_run(False)
     systems = evaluate(_model_path(args.model), args.data, args.out, args.compare,
-                       args.tfidf, args.train, args.dev, args.batch_size, args.real_dev, args.embed_corpus, subsets)
+                       args.tfidf, args.train or "train", args.dev or "dev", args.batch_size, args.real_dev, args.embed_corpus, subsets)
     print(f"{'system':44s} {'macro':>6s} {'micro':>6s} {'FPR-n':>6s} {'FPR-hn':>6s} {'dev':>6s} {'realFA':>6s} {'realER':>6s}")
     for m in systems:
         fa, er = m.get("real_false_alarms"), m.get("real_enterprise_rumours_flagged")

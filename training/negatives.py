@@ -72,18 +72,29 @@ def _piece(text: str, rng: random.Random) -> str:
     return out or text[:MAX_PIECE_CHARS]
 
 
-def sample_negatives(path: str | Path, n: int, seed: int = 13, exclude: Sequence[str] = ()) -> list[str]:
-    """n real lines, stratified over the source files, normalised; near-duplicates of `exclude` dropped."""
+def read_real_lines(path: str | Path) -> list[tuple[str, list[str]]]:
+    """(file name, its lines) for each source file of `path`: normalised like inference input, at
+    least MIN_CHARS long, pre-training held-out lines dropped. The costly part of sampling: read a
+    corpus once and pass it to every `sample_negatives` call on it."""
     from rumorclf.normalize import normalize_text
 
-    from .data import near_duplicates
     from .pretraining.corpus import is_heldout
 
-    files = negative_sources(path)
+    return [(f.name, [t for t in (normalize_text(x) for x in _lines(f)) if len(t) >= MIN_CHARS and not is_heldout(t)])
+            for f in negative_sources(path)]
+
+
+def sample_negatives(path: str | Path, n: int, seed: int = 13, exclude: Sequence[str] = (),
+                     corpus: list[tuple[str, list[str]]] | None = None) -> list[str]:
+    """n real lines, stratified over the source files, normalised; near-duplicates of `exclude` dropped.
+
+    corpus: `read_real_lines(path)` when the caller has already read it (the same lines, not re-read).
+    """
+    from .data import near_duplicates
+
     pools = []
-    for f in files:
-        lines = [t for t in (normalize_text(x) for x in _lines(f)) if len(t) >= MIN_CHARS and not is_heldout(t)]
-        rng = np.random.default_rng([seed, zlib.crc32(f.name.encode())])
+    for name, lines in (corpus if corpus is not None else read_real_lines(path)):
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
         pools.append([lines[i] for i in rng.permutation(len(lines))])
     # equal quota per file; what a small file cannot fill goes to the others
     quota = [0] * len(pools)

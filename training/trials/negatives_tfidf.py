@@ -15,8 +15,8 @@ import argparse
 import itertools
 import json
 
-from training.data import load_split, multi_hot
-from training.evaluate import REAL_DEV, read_real_dev, real_post_figures, tfidf_baseline
+from training.data import default_real_dev, load_split, multi_hot, read_real_dev
+from training.evaluate import real_post_figures, tfidf_baseline
 from training.metrics import compute_metrics, predict_sets
 from training.negatives import sample_negatives
 
@@ -27,7 +27,7 @@ def main(argv=None):
     p.add_argument("--counts", default="0,20000,60000")
     p.add_argument("--weights", default="1.0,0.3")
     p.add_argument("--embed", default="0,0.5,1.0")
-    p.add_argument("--real-dev", default=str(REAL_DEV))
+    p.add_argument("--real-dev", default=default_real_dev())
     a = p.parse_args(argv)
     from rumorclf import Taxonomy
 
