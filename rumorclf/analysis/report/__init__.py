@@ -44,7 +44,7 @@ from datetime import timedelta, timezone
 from pathlib import Path
 
 from ...taxonomy import Taxonomy
-from .charts import MAX_FILL_DAYS, ReportDependencyError, require, vega_bundle
+from .charts import MAX_FILL_DAYS, ReportDependencyError, require
 from .csv_out import csv_rows, csv_text
 from .data import DATE_FIELDS, DIMENSIONS, UNKNOWN_DAY, ReportError, aggregate, check_by, parse_day
 from .render import FAMILY_COLOURS, FONT_STACK, SNIPPET_CHARS, highlight, render_html
@@ -75,7 +75,7 @@ def build_report(classified_path, out_html, by=("label", "family", "target", "da
     if top_n < 0:
         raise ValueError("top_n must be >= 0")
     require("jinja2", "jinja2")           # fail before reading when the extra is missing
-    vega_bundle()
+    require("vl_convert", "vl-convert-python")
     tax = Taxonomy.load(taxonomy)
     classified_path = Path(classified_path)
     out_html = Path(out_html)
