@@ -25,24 +25,18 @@ def csv_rows(agg: dict, tax: Taxonomy | None = None) -> list[tuple[str, str, int
         rows.append(("label", k, n, share(n)))
     for k, n in agg.get("by_family", {}).items():
         rows.append(("family", k, n, share(n)))
-    tg = agg.get("by_target")
-    if tg is not None:
-        for k, v in tg.items():
-            rows.append(("target", k, v["posts"], share(v["posts"])))
-        for k, v in tg.items():
-            rows.append(("target_flagged", k, v["flagged"], share(v["flagged"])))
-        for k, v in tg.items():
-            for lab, n in v["labels"].items():
-                rows.append(("target_label", f"{k}|{lab}", n, share(n)))
-    days = agg.get("by_day")
-    if days is not None:
-        for k, v in days.items():
-            rows.append(("day", k, v["posts"], share(v["posts"])))
-        for k, v in days.items():
-            rows.append(("day_flagged", k, v["flagged"], share(v["flagged"])))
-        for k, v in days.items():
-            for fam, n in v["families"].items():
-                rows.append(("day_family", f"{k}|{fam}", n, share(n)))
+    for dim, key, inner, sub in (("target", "by_target", "labels", "label"),
+                                 ("day", "by_day", "families", "family")):
+        groups = agg.get(key)
+        if groups is None:
+            continue
+        for k, v in groups.items():
+            rows.append((dim, k, v["posts"], share(v["posts"])))
+        for k, v in groups.items():
+            rows.append((f"{dim}_flagged", k, v["flagged"], share(v["flagged"])))
+        for k, v in groups.items():
+            for x, n in v[inner].items():
+                rows.append((f"{dim}_{sub}", f"{k}|{x}", n, share(n)))
     return rows
 
 
