@@ -16,10 +16,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
+
+from ._cli_output import err, out, print_predictions
+from ._cli_output import fail as _fail
+from ._cli_output import print_summary as _print_summary
+from ._cli_output import say as _say
 
 
 def _flags_take_no_value(params) -> None:
@@ -50,11 +54,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, cls=_Group,
 
 def _command(*args, **kwargs):
     return app.command(*args, cls=_Command, **kwargs)
-
-
-# soft_wrap: a message is one line however narrow the terminal or pipe (rich wraps at 80 otherwise)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
-out = Console(soft_wrap=True, highlight=False)
 
 
 class Backend(str, Enum):
@@ -98,16 +97,6 @@ def _parse_threshold(value: Optional[str]):
         return out_
     except ValueError:
         _fail(f"--threshold {value!r}: give a number, or label=number,label=number")
-
-
-def _say(msg: str) -> None:
-    """A message on stderr, as plain text (a file name like posts[1].jsonl stays as it is)."""
-    err.print(Text(str(msg)))
-
-
-def _fail(msg: str, code: int = 2):
-    err.print(Text.assemble(("error: ", "bold red"), str(msg)))
-    raise typer.Exit(code)
 
 
 def _cli_threads(threads: Optional[int]) -> int:
@@ -238,45 +227,7 @@ def _classify_texts(texts, model, thr, threads, backend, explain, watchlist, bat
         for text, p in zip(texts, preds):
             print(json.dumps({"text": text, **prediction_row(p, clf.labels)}, ensure_ascii=False))
         return
-    thresholds = clf._thresholds(thr)
-    for text, p in zip(texts, preds):
-        t = Table(title=Text(text), title_justify="left", show_edge=False)
-        for col in ("label", "中文", "score", "threshold", ""):
-            t.add_column(col)
-        for j in sorted(range(len(clf.labels)), key=lambda j: -p.scores[clf.labels[j]]):
-            lab = clf.labels[j]
-            hit = lab in p.labels
-            t.add_row(Text(lab, style="bold" if hit else ""), Text(clf.taxonomy.category(lab).zh),
-                      f"{p.scores[lab]:.3f}", f"{thresholds[j]:.2f}", "✔" if hit else "")
-        out.print(t)
-        out.print(Text.assemble(("labels: ", "bold"), ", ".join(p.labels) if p.labels else "none (normal post)"))
-        for lab, spans in (p.evidence or {}).items():
-            out.print(Text(f"evidence for {lab}: " + " | ".join(s["text"] for s in spans)))
-        if p.targets:
-            out.print(Text("targets: " + ", ".join(x["name"] for x in p.targets)))
-
-
-_SUMMARY_KEYS = ("input", "output", "records", "written", "errors", "errors_file", "resumed_from",
-                 "seconds", "posts_per_second", "threads")
-
-
-def _print_summary(s: dict) -> None:
-    if s.get("already_complete"):
-        return
-    rows = [(k, str(s[k])) for k in _SUMMARY_KEYS if k in s and not (k == "errors_file" and not s.get("errors"))]
-    if s.get("removed"):
-        rows.append(("removed", ", ".join(s["removed"]) + " (finished, nothing to resume"
-                     + ("" if s.get("errors") else ", no errors") + ")"))
-    if err.is_terminal:
-        t = Table(title="rumorclf classify", show_header=False)
-        for k, v in rows:
-            t.add_row(k, Text(v))
-        err.print(t)
-    else:
-        for k, v in rows:
-            _say(f"{k}: {v}")
-    if s.get("errors"):
-        err.print(Text.assemble((f"{s['errors']} malformed records", "yellow"), f" listed in {s['errors_file']}"))
+    print_predictions(texts, preds, clf, clf._thresholds(thr))
 
 
 @_command()
