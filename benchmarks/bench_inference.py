@@ -60,7 +60,7 @@ def run_system(name: str, model_dir: str, n: int, threads: int, latency_posts: i
         path = model_dir
         if name.startswith("fast-onnx"):
             path = os.path.join(tempfile.gettempdir(), f"rumorclf-bench-{name}")
-            from rumorclf.onnx_backend import export_onnx
+            from rumorclf.backends.onnx import export_onnx
 
             export_onnx(model_dir, path, int8=name.endswith("int8"))
             kw["backend"] = "onnx"

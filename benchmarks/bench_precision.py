@@ -5,7 +5,7 @@
 1. The encoder alone (the default model's forward pass, what `TorchEncoder` runs) on padded
    batches of ROWS x WIDTH tokens, fp32 and bf16 timed in alternation, median of --repeats: which
    precision is faster at which batch size. `precision="auto"` uses bf16 from
-   `rumorclf.classifier.BF16_MIN_ROWS` rows up on a CPU with native bf16, fp32 below.
+   `rumorclf.backends.torch.BF16_MIN_ROWS` rows up on a CPU with native bf16, fp32 below.
 2. Single-post latency (`clf.predict([post])`, normalisation and tokenisation included) over
    --latency-posts test posts with precision auto, fp32 and bf16: p50 and p99.
 Timings on a shared machine move with its load: the figures are printed with the load average,
@@ -49,7 +49,7 @@ def main() -> None:
     from bench_inference import load_texts
     from rumorclf import RumorClassifier
     from rumorclf._runtime import bf16_fast_on_cpu
-    from rumorclf.classifier import BF16_MIN_ROWS
+    from rumorclf.backends.torch import BF16_MIN_ROWS
 
     torch.set_num_threads(args.threads)
     print(json.dumps({"threads": args.threads, "clock": args.clock, "stat": args.stat, "bf16_native": bf16_fast_on_cpu(), "BF16_MIN_ROWS": BF16_MIN_ROWS,

@@ -48,7 +48,7 @@ def load_rows(path: Path = HERE / "evidence_phrases.jsonl") -> list[dict]:
 
 def evaluate(clf, rows: list[dict], show: int = 0) -> dict:
     """The figures of the module docstring for classifier `clf` on annotated `rows`."""
-    from rumorclf.explain import content_words
+    from rumorclf.analysis.explain import content_words
     from rumorclf.normalize import normalize
 
     rnd = random.Random(0)

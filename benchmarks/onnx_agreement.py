@@ -28,7 +28,7 @@ def main() -> None:
     args = p.parse_args()
 
     from rumorclf import RumorClassifier
-    from rumorclf.onnx_backend import export_onnx
+    from rumorclf.backends.onnx import export_onnx
     from training.data import load_split, multi_hot
     from training.metrics import compute_metrics, predict_sets
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
-from ._cli_output import err, out, print_predictions
+from ._cli_output import out, print_predictions
 from ._cli_output import fail as _fail
 from ._cli_output import print_summary as _print_summary
 from ._cli_output import say as _say
