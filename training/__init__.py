@@ -1,4 +1,9 @@
-"""Training, pre-training and evaluation for rumorclf. Imports `rumorclf`; never the reverse."""
+"""Training, pre-training and evaluation for rumorclf. Imports `rumorclf`; never the reverse.
+
+Installed as `rumorclf.training` (the repo's training/ folder, mapped in pyproject.toml); from the
+repo root it is also importable as `training` (`python -m training.train`). Modules import each
+other relatively only, so both names work. See training/README.md for the module table.
+"""
 
 import logging
 import os
