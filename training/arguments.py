@@ -77,6 +77,37 @@ def add_arguments(parser: argparse.ArgumentParser, cls, groups: dict[str, str] |
         target.add_argument(flag, **kw)
 
 
+def parser_for(cls, description: str | None) -> argparse.ArgumentParser:
+    """The command line of an arguments dataclass: one option per field, `description` on top."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(p, cls)
+    return p
+
+
+def parse_into(cls, description: str | None, argv=None):
+    """Parse `argv` (default sys.argv[1:]) into an instance of the arguments dataclass `cls`."""
+    return from_namespace(cls, parser_for(cls, description).parse_args(argv))
+
+
+def command(cls, description: str | None, run):
+    """(build_parser, parse_args, main) of a command: `main(argv)` parses argv into `cls`, sets up
+    logging (training.configure_run) and returns `run(args)`."""
+    from . import configure_run
+
+    def build_parser() -> argparse.ArgumentParser:
+        return parser_for(cls, description)
+
+    def parse_args(argv=None):
+        return parse_into(cls, description, argv)
+
+    def main(argv=None):
+        args = parse_args(argv)
+        configure_run(args.quiet)
+        return run(args)
+
+    return build_parser, parse_args, main
+
+
 def from_namespace(cls, ns: argparse.Namespace | dict):
     """An instance of `cls` from an argparse Namespace (or dict); keys that are no field are an error."""
     values = dict(vars(ns) if isinstance(ns, argparse.Namespace) else ns)

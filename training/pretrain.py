@@ -24,10 +24,7 @@ is the command line. Python API: `training.pretraining.run(PretrainArguments(...
 
 from __future__ import annotations
 
-import argparse
-
-from . import configure_run
-from .arguments import add_arguments, from_namespace
+from .arguments import command, from_namespace
 from .data import REAL_DEV  # noqa: F401  (re-exported: imported from here before issue 17)
 from .pretraining import PretrainArguments, run
 # re-exported: the names this module held before issue 17, for code that imports them from here
@@ -42,20 +39,8 @@ from .pretraining.objectives import make_masks, masked_lm_loss, token_word_ids, 
 from .pretraining.vocab import COMMON_EMOJI, SPECIAL_TOKENS, build_tokenizer  # noqa: F401
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p, PretrainArguments)
-    return p
-
-
-def parse_args(argv=None) -> PretrainArguments:
-    return from_namespace(PretrainArguments, build_parser().parse_args(argv))
-
-
-def main(argv=None) -> dict:
-    args = parse_args(argv)
-    configure_run(args.quiet)
-    return run(args)
+# the command line: options generated from PretrainArguments's fields; main(argv) returns run(args)
+build_parser, parse_args, main = command(PretrainArguments, __doc__, run)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,7 @@ import numpy as np
 from rumorclf.modeldir import validate_model_dir
 from rumorclf.taxonomy import Taxonomy
 
-from . import configure_run
-from .arguments import add_arguments, from_namespace
+from .arguments import command, from_namespace
 from .calibration import calibrate_on_dev, fit_temperature, score_test_set  # noqa: F401  (fit_temperature re-exported)
 from .data import Example, multi_hot
 from .finetune_args import (BASE_MODEL_DIR, DEFAULT_MODEL_DIR, RECIPE_FALLBACK, FineTuneArguments,  # noqa: F401
@@ -232,20 +231,8 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
     return clf.meta
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(p, FineTuneArguments)
-    return p
-
-
-def parse_args(argv=None) -> FineTuneArguments:
-    return from_namespace(FineTuneArguments, build_parser().parse_args(argv))
-
-
-def main(argv=None) -> dict:
-    args = parse_args(argv)
-    configure_run(args.quiet)
-    return train(args)
+# the command line: options generated from FineTuneArguments's fields; main(argv) returns train(args)
+build_parser, parse_args, main = command(FineTuneArguments, __doc__, train)
 
 
 if __name__ == "__main__":
