@@ -15,10 +15,10 @@ import argparse
 import itertools
 import json
 
-from training.data import default_real_dev, load_split, multi_hot, read_real_dev
-from training.evaluate import real_post_figures, tfidf_baseline
-from training.metrics import compute_metrics, predict_sets
-from training.negatives import sample_negatives
+from ..data import default_real_dev, load_split, multi_hot, read_real_dev
+from ..evaluate import real_post_figures, tfidf_baseline
+from ..metrics import compute_metrics, predict_sets
+from ..negatives import sample_negatives
 
 
 def main(argv=None):
