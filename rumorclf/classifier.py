@@ -177,7 +177,9 @@ class RumorClassifier:
         return path
 
     # ------------------------------------------------------------------ inference
-    def _thresholds(self, threshold) -> np.ndarray:
+    def threshold_vector(self, threshold=None) -> np.ndarray:
+        """The thresholds `predict(threshold=...)` applies, one per label in `labels` order: the
+        model's own (None), one float for all, or a dict overriding some labels."""
         if threshold is None:
             return np.array([self.thresholds[lab] for lab in self.labels], dtype=np.float32)
         if isinstance(threshold, dict):
@@ -189,6 +191,8 @@ class RumorClassifier:
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {t}")
         return np.full(len(self.labels), t, dtype=np.float32)
+
+    _thresholds = threshold_vector  # former private name
 
     def score_normalized(self, clean: list[str], batch_size: int = 32, progress=None,
                          logits: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -259,7 +263,7 @@ class RumorClassifier:
         spans (character offsets into the original text) for each predicted label. `targets`: a
         `rumorclf.analysis.targets.TargetFinder` to name the enterprises each post is about."""
         texts = check_texts(texts)
-        thr = self._thresholds(threshold)
+        thr = self.threshold_vector(threshold)
         norms = [normalize(t) for t in texts]
         scores, n_windows = self.score_normalized([nt.text for nt in norms], batch_size)
         preds = [self._prediction(nt, row, thr, int(w)) for nt, row, w in zip(norms, scores, n_windows)]

@@ -227,7 +227,7 @@ def _classify_texts(texts, model, thr, threads, backend, explain, watchlist, bat
         for text, p in zip(texts, preds):
             print(json.dumps({"text": text, **prediction_row(p, clf.labels)}, ensure_ascii=False))
         return
-    print_predictions(texts, preds, clf, clf._thresholds(thr))
+    print_predictions(texts, preds, clf, clf.threshold_vector(thr))
 
 
 @_command()

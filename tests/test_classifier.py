@@ -164,3 +164,17 @@ def test_saved_tokenizer_does_not_keep_the_window_settings(tmp_path):
     assert "max_length" not in cfg and "stride" not in cfg
     assert json.loads((tmp_path / "tokenizer.json").read_text(encoding="utf-8"))["truncation"] is None
     assert len(AutoTokenizer.from_pretrained(tmp_path)("鑫达科技老板跑路了" * 30)["input_ids"]) > 200
+
+
+def test_threshold_vector_is_what_predict_applies(tiny_model_dir):
+    from rumorclf import RumorClassifier
+
+    clf = RumorClassifier.from_pretrained(tiny_model_dir)
+    own = clf.threshold_vector()
+    assert own.tolist() == pytest.approx([clf.thresholds[lab] for lab in clf.labels])
+    assert clf.threshold_vector(0.3).tolist() == pytest.approx([0.3] * len(clf.labels))
+    first = clf.labels[0]
+    mixed = clf.threshold_vector({first: 0.9})
+    assert mixed[0] == pytest.approx(0.9) and mixed[1:].tolist() == pytest.approx(own[1:].tolist())
+    with pytest.raises(ValueError):
+        clf.threshold_vector(1.5)
