@@ -2,11 +2,13 @@
 
 A model directory is a plain Hugging Face directory (config.json, model.safetensors, tokenizer
 files) plus `rumorclf.json` (taxonomy, thresholds, window settings, normaliser version, metrics)
-and a generated README.md model card.
+and a generated README.md model card; a combined model also holds a char n-gram linear model
+(`ngram.safetensors`, `ngram_vocab.json`: rumorclf/ngram.py).
 
 The path of a post: normalize -> fast tokenizer with overflow windows -> windows sorted by length
 and batched with dynamic padding -> encoder (bf16 autocast where the CPU does bf16 natively)
--> sigmoid -> max over a post's windows -> per-label thresholds -> `Prediction`.
+-> max over a post's windows -> (mixed with the n-gram logits, if any) -> sigmoid -> per-label
+thresholds -> `Prediction`.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class RumorClassifier:
 
     def __init__(self, model, tokenizer, taxonomy: Taxonomy, thresholds: dict[str, float] | None = None,
                  max_length: int = 128, stride: int = 32, device: str = "cpu", precision: str = "auto",
-                 meta: dict | None = None, encoder=None):
+                 meta: dict | None = None, encoder=None, ngram=None):
         self.model = model
         self.tokenizer = tokenizer
         self.taxonomy = taxonomy
@@ -100,6 +102,17 @@ class RumorClassifier:
 
             encoder = TorchEncoder(model, device, precision)
         self.encoder = encoder
+        # optional char n-gram half of a combined model (rumorclf/ngram.py; meta["ngram"] holds its
+        # mixing weight and temperature, chosen on dev by training.combine)
+        self.ngram = ngram
+        mix = self.meta.get("ngram") or {}
+        self.ngram_weight = float(mix.get("weight", 0.0)) if ngram is not None else 0.0
+        self.mix_temperature = float(mix.get("temperature", 1.0)) if ngram is not None else 1.0
+        if not 0.0 <= self.ngram_weight <= 1.0 or not self.mix_temperature > 0:
+            raise ValueError(f"n-gram weight must be in [0, 1] and its temperature positive, got {mix}")
+        if ngram is not None and ngram.n_labels != len(self.labels):
+            raise TaxonomyError(f"n-gram model has {ngram.n_labels} outputs but the taxonomy has "
+                                f"{len(self.labels)} labels")
         n_out = getattr(getattr(model, "config", None), "num_labels", len(self.labels))
         if model is not None and n_out != len(self.labels):
             raise TaxonomyError(f"model has {n_out} outputs but the taxonomy has {len(self.labels)} labels")
@@ -137,8 +150,13 @@ class RumorClassifier:
         if model is not None:
             id2label = [model.config.id2label[i] for i in range(model.config.num_labels)]
             tax.check_model_labels(id2label, where=f"config.json of {path}")
+        ngram = None
+        if cfg.get("ngram"):
+            from .ngram import CharNgramScorer
+
+            ngram = CharNgramScorer.load(path, cfg["ngram"])
         clf = cls(model, tokenizer, tax, cfg.get("thresholds"), cfg.get("max_length", 128),
-                  cfg.get("stride", 32), device, precision, meta=cfg, encoder=encoder)
+                  cfg.get("stride", 32), device, precision, meta=cfg, encoder=encoder, ngram=ngram)
         clf.path = path
         return clf
 
@@ -172,6 +190,11 @@ class RumorClassifier:
             "temperature": round(self.temperature, 4),
             "taxonomy": self.taxonomy.to_dict(),
         })
+        if self.ngram is not None:
+            cfg["ngram"] = {**self.ngram.save(path), "weight": round(self.ngram_weight, 4),
+                            "temperature": round(self.mix_temperature, 4)}
+        else:
+            cfg.pop("ngram", None)
         (path / CONFIG_NAME).write_text(json.dumps(cfg, ensure_ascii=False, indent=1), encoding="utf-8")
         write_model_card(path, cfg, extra=card_extra)
         return path
@@ -201,15 +224,17 @@ class RumorClassifier:
         The one scoring path: prediction, training's dev selection and threshold tuning,
         evaluation and explanations all call it, so thresholds are tuned on the scores users get.
         Each post is cut into overlapping windows (max_length, stride); a post scores its most
-        suspicious window. Empty texts score 0. `logits=True` returns the max window logits before
-        temperature and sigmoid (what calibration fits).
+        suspicious window. A combined model then mixes in its char n-gram logits (whole post):
+        sigmoid(((1 - w) * logit / T + w * ngram_logit) / T_mix). Empty texts score 0.
+        `logits=True` returns the encoder's max window logits before temperature, sigmoid and any
+        n-gram mixing (what calibration of the encoder fits).
         """
         n = len(clean)
-        scores = np.full((n, len(self.labels)), -np.inf if logits else 0.0, dtype=np.float32)
+        pooled = np.full((n, len(self.labels)), -np.inf, dtype=np.float32)
         n_windows = np.zeros(n, dtype=np.int32)
         live = [i for i, t in enumerate(clean) if t.strip()]
         if not live:
-            return np.where(np.isinf(scores), -30.0, scores), n_windows
+            return (np.full_like(pooled, -30.0) if logits else np.zeros_like(pooled)), n_windows
         enc = self.tokenizer([clean[i] for i in live], truncation=True, max_length=self.max_length,
                              stride=self.stride, return_overflowing_tokens=True, padding=False,
                              return_token_type_ids=False, return_attention_mask=False)
@@ -218,7 +243,7 @@ class RumorClassifier:
         np.add.at(n_windows, owner, 1)
         order = np.argsort([len(w) for w in win_ids], kind="stable")  # length buckets: little padding
         pad = self.tokenizer.pad_token_id or 0
-        win_scores = np.empty((len(win_ids), len(self.labels)), dtype=np.float32)
+        win_logits = np.empty((len(win_ids), len(self.labels)), dtype=np.float32)
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
             # widths rounded up to a multiple of 32: a few tensor sizes recur instead of ~100, so
@@ -233,16 +258,23 @@ class RumorClassifier:
             for r, i in enumerate(idx):
                 ids[r, :len(win_ids[i])] = win_ids[i]
                 mask[r, :len(win_ids[i])] = 1
-            out = self.encoder(ids, mask)[:len(idx)]
-            win_scores[idx] = out if logits else 1.0 / (1.0 + np.exp(-out / self.temperature))
+            win_logits[idx] = self.encoder(ids, mask)[:len(idx)]
             if (s // batch_size) % 8 == 7:
                 release_free_memory()
             if progress is not None:
                 progress(len(idx))
-        np.maximum.at(scores, owner, win_scores)  # a post scores its most suspicious window
+        # a post scores its most suspicious window (max of logits = max of scores: sigmoid is monotone)
+        np.maximum.at(pooled, owner, win_logits)
         release_free_memory()
         if logits:
-            scores[np.isinf(scores)] = -30.0  # empty posts: a logit whose sigmoid is 0
+            pooled[np.isinf(pooled)] = -30.0  # empty posts: a logit whose sigmoid is 0
+            return pooled, n_windows
+        z = pooled[live] / self.temperature
+        if self.ngram is not None:
+            z = ((1.0 - self.ngram_weight) * z
+                 + self.ngram_weight * self.ngram.logits([clean[i] for i in live])) / self.mix_temperature
+        scores = np.zeros_like(pooled)
+        scores[live] = 1.0 / (1.0 + np.exp(-z))
         return scores, n_windows
 
     _score = score_normalized  # older private name, kept for callers outside the package

@@ -333,7 +333,7 @@ COMMANDS_GROUP = "rumorclf.commands"  # entry points: `rumorclf NAME` hands its 
 
 def _forward(command: str, ctx: typer.Context) -> None:
     """Hand the remaining arguments to the main(argv) that a package registered for `command` in the
-    `rumorclf.commands` entry-point group (training registers train, evaluate and pretrain), named
+    `rumorclf.commands` entry-point group (training registers train, evaluate, combine and pretrain), named
     `rumorclf COMMAND` in its usage line; a bad argument or bad data is one error line. The CLI
     itself never imports training: the training package plugs its commands in."""
     from importlib.metadata import entry_points
@@ -369,6 +369,12 @@ def train(ctx: typer.Context):
 def evaluate(ctx: typer.Context):
     """Evaluate a model on labelled JSONL: MODEL DATA [--out DIR] (see `python -m training.evaluate`)."""
     _forward("evaluate", ctx)
+
+
+@_command(context_settings=_FORWARD)
+def combine(ctx: typer.Context):
+    """Mix a fine-tuned BERT with a char n-gram model chosen on dev (see `python -m training.combine`)."""
+    _forward("combine", ctx)
 
 
 @_command(context_settings=_FORWARD)

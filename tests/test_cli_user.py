@@ -153,7 +153,7 @@ def test_report_refuses_unclassified_or_csv_input(tmp_path):
 
 
 # ------------------------------------------------------------------------------ point 9
-@pytest.mark.parametrize("command", ["train", "evaluate", "pretrain"])
+@pytest.mark.parametrize("command", ["train", "evaluate", "combine", "pretrain"])
 def test_forwarded_commands_show_their_own_usage(command):
     pytest.importorskip("datasets", reason="training needs the train extra")
     helped = rumorclf(command, "--help")

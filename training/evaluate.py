@@ -32,15 +32,17 @@ from .metrics import compute_metrics, predict_sets, tune_thresholds
 log = logging.getLogger("rumorclf.evaluate")
 
 
-def tfidf_baseline(train_ex, dev_ex, labels, seed: int = 13, negatives: list[str] = (),
-                   embed_share: float = 0.0, negative_weight: float = 1.0):
-    """Fit TF-IDF char 1-3 grams + OvR logistic regression; return a scoring function and thresholds.
+def fit_tfidf(train_ex, labels, seed: int = 13, negatives: list[str] = (), embed_share: float = 0.0,
+              negative_weight: float = 1.0, ngram_range=(1, 3), C: float = 10.0, max_features: int = 200_000):
+    """Fit TF-IDF char 1-3 grams + one-vs-rest logistic regression; return (vectorizer, classifier).
 
     `negatives` (real lines, as normal) and `embed_share` (written posts also embedded in real
-    text) give the baseline the same data the fine-tuned model had.
+    text) give the baseline the same data the fine-tuned model had. The defaults are the baseline;
+    `ngram_range`, `C` and `max_features` are for trials (training/trials/ngram_features.py).
     """
     import random
 
+    import sklearn
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
@@ -61,15 +63,21 @@ def tfidf_baseline(train_ex, dev_ex, labels, seed: int = 13, negatives: list[str
         texts += list(negatives)
         rows += [Example("", t, []) for t in negatives]
         weights += [negative_weight] * len(negatives)
-    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=200_000)
+    vec = TfidfVectorizer(analyzer="char", ngram_range=tuple(ngram_range), min_df=2, sublinear_tf=True,
+                          max_features=max_features)
     x = vec.fit_transform([normalize_text(t) for t in texts])
     y = multi_hot(rows, labels)
-    import sklearn
-
     with sklearn.config_context(enable_metadata_routing=True):  # routes sample_weight to each binary LR
-        lr = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced", random_state=seed)
+        lr = LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed)
         clf = OneVsRestClassifier(lr.set_fit_request(sample_weight=True))
         clf.fit(x, y, sample_weight=np.asarray(weights))
+    return vec, clf
+
+
+def tfidf_baseline(train_ex, dev_ex, labels, seed: int = 13, negatives: list[str] = (),
+                   embed_share: float = 0.0, negative_weight: float = 1.0):
+    """The TF-IDF baseline (`fit_tfidf`): a scoring function of raw texts, and thresholds tuned on dev."""
+    vec, clf = fit_tfidf(train_ex, labels, seed, negatives, embed_share, negative_weight)
 
     def scores(texts):
         return clf.predict_proba(vec.transform([normalize_text(t) for t in texts])).astype(np.float32)

@@ -1,0 +1,189 @@
+"""Combine a fine-tuned BERT with the char n-gram model into one model directory (issue 14).
+
+    python -m training.combine runs/bert --out runs/combined [--test data/test.jsonl]
+    rumorclf combine runs/bert --out runs/combined                        # the same
+
+The n-gram half is the TF-IDF baseline of `training.evaluate --tfidf` itself (char 1-3 grams +
+one-vs-rest logistic regression), fitted on the BERT's training data with the same real negatives
+(re-sampled from the BERT's recipe), so "the combination beats the baseline" compares equal data.
+For each weight w of the n-gram side (w = 0: the BERT alone, w = 1: the baseline alone) the
+combined logit (1 - w) * bert_logit / T + w * ngram_logit gets its own temperature and per-label
+thresholds on dev; the w with the best dev macro-F1 (w < 1: a combination, never the baseline
+alone) is kept. Printed: the grid, then dev / test macro-F1 and the real-post figures
+(`../shared/real_dev`, evaluation only) of the BERT alone, the baseline and the combination, and
+whether the combination passes the ship gate (dev macro-F1 above the baseline's, real false
+alarms no more than the baseline's). The output directory is a complete model: the BERT's files,
+ngram.safetensors, ngram_vocab.json and rumorclf.json with the mix, thresholds and figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import configure_run
+from .calibration import fit_temperature
+from .data import default_real_dev, load_split, multi_hot, read_real_dev
+from .evaluate import _Corpora, _training_negatives, fit_tfidf, real_post_figures
+from .metrics import compute_metrics, expected_calibration_error, predict_sets, tune_thresholds
+
+log = logging.getLogger("rumorclf.combine")
+WEIGHT_GRID = tuple(round(w, 2) for w in np.arange(0.0, 1.001, 0.1))
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def choose_mix(bert_dev: np.ndarray, ngram_dev: np.ndarray, y_dev: np.ndarray, labels,
+               weights=WEIGHT_GRID) -> tuple[list[dict], dict]:
+    """Per weight: the mix temperature and thresholds fitted on dev, and dev macro-F1.
+
+    bert_dev: the BERT's calibrated logits (max window logit / T); ngram_dev: n-gram logits.
+    Returns (one row per weight, the chosen row: best dev macro-F1 among w < 1, ties to smaller w).
+    """
+    rows = []
+    for w in weights:
+        z = (1.0 - w) * bert_dev + w * ngram_dev
+        t = fit_temperature(z, y_dev)
+        thr = tune_thresholds(y_dev, _sigmoid(z / t))
+        f1 = compute_metrics(y_dev, predict_sets(_sigmoid(z / t), thr), labels)["macro_f1"]
+        rows.append({"weight": float(w), "temperature": t, "thresholds": thr, "dev_macro_f1": round(f1, 4)})
+    candidates = [r for r in rows if r["weight"] < 1.0] or rows
+    best = max(candidates, key=lambda r: (r["dev_macro_f1"], -r["weight"]))
+    return rows, best
+
+
+def combine(bert_dir: str, out: str, test: str | None = None, real_dev: str | None = None,
+            name: str | None = None, batch_size: int = 64, window: int = 0) -> dict:
+    from rumorclf import RumorClassifier
+    from rumorclf.ngram import CharNgramScorer
+    from rumorclf.normalize import normalize_text
+
+    t0 = time.time()
+    clf = RumorClassifier.from_pretrained(bert_dir)
+    if clf.ngram is not None:
+        raise SystemExit(f"{bert_dir} is already a combined model: give the fine-tuned BERT's directory")
+    labels, tax, meta = clf.labels, clf.taxonomy, clf.meta
+    recipe = meta.get("training", {})
+    train_ex = load_split(recipe.get("train_file") or "train", tax)
+    dev_ex = load_split(recipe.get("dev_file") or "dev", tax)
+    test_ex = load_split(test, tax) if test else []
+    real = read_real_dev(real_dev) if real_dev else []
+    labelled = [e.text for e in train_ex + dev_ex + test_ex]
+    negatives, share, weight = _training_negatives(meta, labelled, _Corpora())
+    log.info("fitting the n-gram model: %d written posts, %d real negatives (weight %.2f), embed share %.2f",
+             len(train_ex), len(negatives), weight, share)
+    vec, ovr = fit_tfidf(train_ex, labels, int(recipe.get("seed", 13)), negatives, share, weight)
+    # round-trip through the stored form (fp16 coefficients), so what is measured is what ships
+    Path(out).mkdir(parents=True, exist_ok=True)
+    scorer = CharNgramScorer.from_sklearn(vec, ovr)
+    scorer.window, scorer.stride = window, window // 4
+    ngram = CharNgramScorer.load(out, scorer.save(out))
+
+    sets = {"dev": [e.text for e in dev_ex], "test": [e.text for e in test_ex], "real": [r["text"] for r in real]}
+    bert, gram = {}, {}
+    for k, texts in sets.items():
+        clean = [normalize_text(t) for t in texts]
+        log.info("scoring %s (%d posts)", k, len(clean))
+        bert[k] = clf.score_normalized(clean, batch_size, logits=True)[0] / clf.temperature
+        gram[k] = ngram.logits(clean)
+    y = {"dev": multi_hot(dev_ex, labels), "test": multi_hot(test_ex, labels)}
+    grid, best = choose_mix(bert["dev"], gram["dev"], y["dev"], labels)
+
+    def figures(row) -> dict:
+        w, t, thr = row["weight"], row["temperature"], row["thresholds"]
+        s = {k: _sigmoid(((1 - w) * bert[k] + w * gram[k]) / t) for k in bert}
+        f = {"weight": w, "dev_macro_f1": row["dev_macro_f1"]}
+        if test_ex:
+            f["test_macro_f1"] = round(compute_metrics(y["test"], predict_sets(s["test"], thr), labels)["macro_f1"], 4)
+        if real:
+            f.update(real_post_figures(s["real"], thr, real))
+        return f
+
+    by_w = {r["weight"]: r for r in grid}
+    report = {"bert": figures(by_w[0.0]), "tfidf": figures(by_w[1.0]), "combined": figures(best),
+              "grid": [figures(r) for r in grid]}
+    fa = (report["combined"].get("real_false_alarms"), report["tfidf"].get("real_false_alarms"))
+    report["passes_gate"] = bool(report["combined"]["dev_macro_f1"] > report["tfidf"]["dev_macro_f1"]
+                                 and (fa[0] is None or fa[0] <= fa[1]))
+
+    clf.ngram, clf.ngram_weight, clf.mix_temperature = ngram, best["weight"], best["temperature"]
+    clf.thresholds = dict(zip(labels, map(float, best["thresholds"])))
+    families = [tax.family_of(x) for x in labels]
+    dev_scores = clf.score_texts(sets["dev"], batch_size)
+    metrics = {"dev": compute_metrics(y["dev"], predict_sets(dev_scores, best["thresholds"]), labels, families,
+                                      np.array([e.hard_negative for e in dev_ex]))}
+    metrics["dev"]["ece"] = round(expected_calibration_error(y["dev"], dev_scores), 4)
+    if test_ex:
+        metrics["test"] = compute_metrics(y["test"], predict_sets(clf.score_texts(sets["test"], batch_size),
+                                                                  best["thresholds"]), labels, families,
+                                          np.array([e.hard_negative for e in test_ex]))
+    clf.meta = {**meta, "name": name or Path(out).name, "metrics": metrics,
+                "combination": {"bert": str(bert_dir), "bert_name": meta.get("name"),
+                                "ngram": "TF-IDF char 1-3 + one-vs-rest logistic regression (C=10), "
+                                         "the training.evaluate baseline on the same data",
+                                "chosen_on": "dev macro-F1", "minutes": round((time.time() - t0) / 60, 1),
+                                **{k: report[k] for k in ("bert", "tfidf", "combined", "passes_gate")}}}
+    clf.save_pretrained(out, card_extra=card_section(report))
+    (Path(out) / "combination.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    return report
+
+
+def card_section(report: dict) -> str:
+    lines = ["## Combination", "",
+             f"Scores mix the fine-tuned BERT with a char 1-3-gram TF-IDF linear model: combined logit = "
+             f"(1 - w) x BERT logit + w x n-gram logit, w = {report['combined']['weight']} chosen on dev. "
+             "Loaded as a plain Hugging Face model, only the BERT half is used.", "",
+             "| system | dev macro-F1 | test macro-F1 | real false alarms | real enterprise rumours flagged |",
+             "|---|---|---|---|---|"]
+    for key, title in (("bert", "BERT alone"), ("tfidf", "TF-IDF baseline alone"), ("combined", "combined")):
+        lines.append(_row(title, report[key]))
+    return "\n".join(lines)
+
+
+def _row(title: str, f: dict) -> str:
+    def pct(v):
+        return "–" if v is None else f"{v:.1%}"
+
+    return (f"| {title} | {f['dev_macro_f1']:.4f} | {f.get('test_macro_f1', float('nan')):.4f} | "
+            f"{pct(f.get('real_false_alarms'))} | {pct(f.get('real_enterprise_rumours_flagged'))} |")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("bert", help="a fine-tuned model directory (training.train's output)")
+    p.add_argument("--out", required=True, help="output model directory")
+    p.add_argument("--test", default=None, help="also report this labelled JSONL (never used for choices)")
+    p.add_argument("--real-dev", default=default_real_dev(),
+                   help="real Weibo posts for the real-post figures (default: ../shared/real_dev if present)")
+    p.add_argument("--name", default=None, help="the model's name (default: the --out folder's name)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--ngram-window", type=int, default=0,
+                   help="score posts longer than this many characters as their most suspicious window "
+                        "(overlap a quarter); 0 = the whole post, as the baseline does")
+    p.add_argument("--threads", type=int, default=0)
+    args = p.parse_args(argv)
+    configure_run()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    report = combine(args.bert, args.out, args.test, args.real_dev, args.name, args.batch_size, args.ngram_window)
+    print("| w (n-gram) | dev macro-F1 | test macro-F1 | real false alarms | real enterprise rumours flagged |")
+    print("|---|---|---|---|---|")
+    for f in report["grid"]:
+        print(_row(str(f["weight"]), f))
+    print()
+    print(card_section(report))
+    print(f"\nship gate (dev macro-F1 above the baseline's, real false alarms no more than its): "
+          f"{'PASS' if report['passes_gate'] else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
