@@ -3,11 +3,13 @@
     python benchmarks/bench_inference.py                      # all systems, test split x N >= 5000 posts
     python benchmarks/bench_inference.py --stream-posts 1000000   # also the CLI streaming run (peak RSS)
     python benchmarks/bench_inference.py --systems "" --stream-posts 100000 --threads 1   # only that
+    python benchmarks/bench_inference.py --systems ngram-only,fast-torch   # the default's n-gram half alone
 
 Systems, same texts and same thread count, each in its own process (clean peak RSS):
   fast-torch      our default model through RumorClassifier.predict (length buckets, bf16 where native)
   fast-torch-fp32 the same with fp32
   fast-onnx       ONNX Runtime fp32 export; fast-onnx-int8: int8 dynamic quantization
+  ngram-only      the default's n-gram half alone (numpy), to see what the combination costs
   pipeline-ours   our default model through a plain transformers.pipeline("text-classification") loop
   pipeline-bert-base  BertConfig() defaults (vocab 21128, 12x768, random weights: the compute of
                   bert-base-chinese) through the same plain pipeline, on --base-posts posts
@@ -51,7 +53,25 @@ def run_system(name: str, model_dir: str, n: int, threads: int, latency_posts: i
     torch.set_num_threads(threads)
     texts = load_texts(n)
     lat_texts = texts[:latency_posts]
-    if name.startswith("fast"):
+    if name == "ngram-only":
+        # the combined default's n-gram half alone (numpy), on normalised text as the classifier gives it
+        from rumorclf import RumorClassifier
+        from rumorclf.normalize import normalize_text
+
+        ngram = RumorClassifier.from_pretrained(model_dir, threads=threads).ngram
+        if ngram is None:
+            raise SystemExit(f"{model_dir} has no n-gram half")
+        texts = [normalize_text(x) for x in texts]
+        lat_texts = texts[:latency_posts]
+        t = time.perf_counter()
+        ngram.logits(texts)
+        secs = time.perf_counter() - t
+        lat = []
+        for x in lat_texts:
+            t1 = time.perf_counter()
+            ngram.logits([x])
+            lat.append(time.perf_counter() - t1)
+    elif name.startswith("fast"):
         from rumorclf import RumorClassifier
 
         kw = {"threads": threads}
