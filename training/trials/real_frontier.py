@@ -1,0 +1,137 @@
+"""Trial: how far do thresholds and n-gram windows move a combined model on real posts?
+
+    python -m training.trials.real_frontier rumorclf/models/default --cache /tmp/frontier
+
+Scores a combined model's two halves once (BERT max-window logits / T; n-gram logits on the whole
+post and on 126/64/32-character windows) on dev, test, real_dev, held-out corpus lines (the
+pre-training 1% hold-out, never training negatives) and dev's infringing posts embedded in real
+text (the check of `training.evaluate --embed-corpus`), caches them in --cache, then for every
+scoring of the n-gram half re-chooses the mix on dev (`training.combine.choose_mix`) and raises
+every threshold by d logits. Prints, per row, dev / test macro-F1, the real-post figures, the share
+of held-out corpus lines flagged and the embedded labels kept; first, threshold-free, the share of
+real enterprise rumours flagged when the max logit is cut at exactly 3% real false alarms (an
+evaluation figure: nothing here is chosen on real_dev). Results: training/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..combine import choose_mix
+from ..data import default_real_dev, load_split, multi_hot, read_real_dev
+from ..evaluate import _Corpora, embedding_variants, real_post_figures
+from ..metrics import compute_metrics, tune_thresholds
+
+WINDOWS = (0, 126, 64, 32)
+FORMS = ("after_1_5_sentences", "inside_review", "start_of_long_post")
+
+
+def _heldout_lines(corpus: str, per_file: int = 500) -> list[str]:
+    from rumorclf.normalize import normalize_text
+
+    from ..negatives import MIN_CHARS, _lines, negative_sources
+    from ..pretraining.corpus import is_heldout
+
+    out = []
+    for f in negative_sources(corpus):
+        held = [t for t in (normalize_text(x) for x in _lines(f)) if len(t) >= MIN_CHARS and is_heldout(t)]
+        rng = np.random.default_rng([5, zlib.crc32(f.name.encode())])
+        out += [held[i] for i in rng.permutation(len(held))[:per_file]]
+    return out
+
+
+def score(model: str, corpus: str, real_dev: str, cache: Path) -> dict:
+    from rumorclf import RumorClassifier
+    from rumorclf.normalize import normalize_text
+
+    f = cache / "scores.npz"
+    if f.exists():
+        return dict(np.load(f))
+    clf = RumorClassifier.from_pretrained(model)
+    if clf.ngram is None:
+        raise SystemExit(f"{model} is not a combined model (no n-gram half)")
+    dev, test = load_split("dev", clf.taxonomy), load_split("test", clf.taxonomy)
+    context = _Corpora().sample(corpus, 3000, seed=99, exclude=[e.text for e in dev + test])
+    rng = random.Random(7)  # the same variants as training.evaluate's check
+    variants = [embedding_variants(e.text, context, rng) for e in dev if e.labels]
+    sets = {"dev": [e.text for e in dev], "test": [e.text for e in test],
+            "real": [r["text"] for r in read_real_dev(real_dev)], "cal": _heldout_lines(corpus),
+            **{"emb_" + k: [v[k] for v in variants] for k in FORMS}}
+    res = {}
+    for k, texts in sets.items():
+        clean = [normalize_text(t) for t in texts]
+        res["bert_" + k] = clf.score_normalized(clean, 64, logits=True)[0] / clf.temperature
+        for w in WINDOWS:
+            clf.ngram.window, clf.ngram.stride = w, w // 4
+            res[f"ng{w}_" + k] = clf.ngram.logits(clean)
+        print(f"scored {k}: {len(texts)} texts", flush=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(f, **res)
+    return res
+
+
+def main(argv=None):
+    from rumorclf import RumorClassifier
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="a combined model directory (training.combine's output)")
+    p.add_argument("--cache", required=True, type=Path)
+    p.add_argument("--corpus", default="../shared/corpus")
+    p.add_argument("--real-dev", default=default_real_dev())
+    args = p.parse_args(argv)
+    d = score(args.model, args.corpus, args.real_dev, args.cache)
+    clf = RumorClassifier.from_pretrained(args.model)
+    labels = clf.labels
+    dev, test, real = load_split("dev", clf.taxonomy), load_split("test", clf.taxonomy), read_real_dev(args.real_dev)
+    y_dev, y_test = multi_hot(dev, labels), multi_hot(test, labels)
+    pos = [i for i, e in enumerate(dev) if e.labels]
+    gold = y_dev[pos].astype(bool)
+    non = np.array([r["source_label"] == "nonrumor" for r in real])
+    ent = np.array([r["source_label"] == "rumor" and bool(r.get("enterprise_related")) for r in real])
+
+    def at_fa3(z):
+        m = z.max(1)
+        return float(np.mean(m[ent] > np.quantile(m[non], 0.97)))
+
+    print("real enterprise rumours flagged at 3% real false alarms (max logit, threshold-free):")
+    print(f"  BERT half {at_fa3(d['bert_real']):.1%}, n-gram half {at_fa3(d['ng0_real']):.1%}")
+    for w in (0.5, 0.8, 0.9):
+        print(f"  mix w {w}: {at_fa3((1 - w) * d['bert_real'] + w * d['ng0_real']):.1%}")
+    print("\n| n-gram scored on | w | + d | dev | test | real FA | real ER | corpus any | embedded kept |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for win in WINDOWS:
+        _, best = choose_mix(d["bert_dev"], d[f"ng{win}_dev"], y_dev, labels)
+        w, t = best["weight"], best["temperature"]
+        thr = np.log(np.clip(best["thresholds"], 1e-7, 1 - 1e-7) / (1 - np.clip(best["thresholds"], 1e-7, 1 - 1e-7)))
+        for delta in (0.0, 0.5, 1.0):
+            def flags(k):
+                return ((1 - w) * d["bert_" + k] + w * d[f"ng{win}_" + k]) / t > thr + delta
+
+            rf = real_post_figures(flags("real").astype(np.float32), np.full(len(labels), 0.5), real)
+            base = flags("dev")[pos] & gold
+            kept = np.mean([(flags("emb_" + k) & base).sum() / max(base.sum(), 1) for k in FORMS])
+            print(f"| {'whole post' if win == 0 else f'{win}-char windows'} | {w} | {delta} | "
+                  f"{compute_metrics(y_dev, flags('dev').astype(int), labels)['macro_f1']:.3f} | "
+                  f"{compute_metrics(y_test, flags('test').astype(int), labels)['macro_f1']:.3f} | "
+                  f"{rf['real_false_alarms']:.1%} | {rf['real_enterprise_rumours_flagged']:.1%} | "
+                  f"{flags('cal').any(1).mean():.1%} | {kept:.0%} |")
+    # the BERT half alone, thresholds tuned on dev: does it lose embedded labels too?
+    thr = np.asarray(tune_thresholds(y_dev, 1 / (1 + np.exp(-d["bert_dev"]))))
+    thr = np.log(thr / (1 - thr))
+    base = (d["bert_dev"] > thr)[pos] & gold
+    kept = [(d["bert_emb_" + k] > thr) & base for k in FORMS]
+    rf = real_post_figures((d["bert_real"] > thr).astype(np.float32), np.full(len(labels), 0.5), real)
+    print(f"| BERT alone | 0 | 0.0 | {compute_metrics(y_dev, (d['bert_dev'] > thr).astype(int), labels)['macro_f1']:.3f} | "
+          f"{compute_metrics(y_test, (d['bert_test'] > thr).astype(int), labels)['macro_f1']:.3f} | "
+          f"{rf['real_false_alarms']:.1%} | {rf['real_enterprise_rumours_flagged']:.1%} | "
+          f"{(d['bert_cal'] > thr).any(1).mean():.1%} | "
+          + " / ".join(f"{k.sum() / max(base.sum(), 1):.0%}" for k in kept) + " |")
+
+
+if __name__ == "__main__":
+    main()
