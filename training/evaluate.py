@@ -97,11 +97,17 @@ def real_post_figures(scores: np.ndarray, thresholds, real: list[dict]) -> dict:
     """On real Weibo posts (real_dev): false alarms = share of verified true news given any label;
     soft recall = share of enterprise-related rumours given any label (see real_dev/README.md)."""
     flagged = (scores >= np.asarray(thresholds, dtype=np.float32)).any(1)
-    non = np.array([r["source_label"] == "nonrumor" for r in real])
-    ent = np.array([r["source_label"] == "rumor" and bool(r.get("enterprise_related")) for r in real])
+    non, ent = real_post_groups(real)
     return {"real_false_alarms": round(float(flagged[non].mean()), 4) if non.any() else None,
             "real_enterprise_rumours_flagged": round(float(flagged[ent].mean()), 4) if ent.any() else None,
             "real_nonrumor_posts": int(non.sum()), "real_enterprise_rumour_posts": int(ent.sum())}
+
+
+def real_post_groups(real: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of real_dev's verified true news and of its enterprise-related rumours."""
+    non = np.array([r["source_label"] == "nonrumor" for r in real], dtype=bool)
+    ent = np.array([r["source_label"] == "rumor" and bool(r.get("enterprise_related")) for r in real], dtype=bool)
+    return non, ent
 
 
 def embedding_variants(post: str, real: list[str], rng) -> dict[str, str]:
@@ -129,14 +135,17 @@ def embedding_check(score_fn, thresholds, examples, labels: list[str], real: lis
     thr = np.asarray(thresholds, dtype=np.float32)
     pos = [e for e in examples if e.labels]
     alone = score_fn([e.text for e in pos]) >= thr
-    gold = multi_hot(pos, labels).astype(bool)
-    base = alone & gold  # labels it gets right on the bare post
     variants = [embedding_variants(e.text, real, rng) for e in pos]
-    out = {}
-    for form in variants[0]:
-        emb = score_fn([v[form] for v in variants]) >= thr
-        out[form] = round(float((emb & base).sum() / max(base.sum(), 1)), 4)
-    out["all"] = round(float(np.mean([out[f] for f in variants[0]])), 4)
+    return labels_kept(alone, multi_hot(pos, labels).astype(bool),
+                       {form: score_fn([v[form] for v in variants]) >= thr for form in variants[0]})
+
+
+def labels_kept(alone: np.ndarray, gold: np.ndarray, embedded: dict[str, np.ndarray]) -> dict:
+    """From label flags on the bare posts and on each embedded form: the share of the labels a
+    model gets right on the bare post that it still gives embedded, per form and on average."""
+    base = alone & gold  # labels it gets right on the bare post
+    out = {form: round(float((emb & base).sum() / max(base.sum(), 1)), 4) for form, emb in embedded.items()}
+    out["all"] = round(float(np.mean(list(out.values()))), 4)
     out["labels_alone"] = int(base.sum())
     return out
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..combine import choose_mix
 from ..data import default_real_dev, load_split, multi_hot, read_real_dev
-from ..evaluate import _Corpora, embedding_variants, real_post_figures
+from ..evaluate import _Corpora, embedding_variants, labels_kept, real_post_figures, real_post_groups
 from ..metrics import compute_metrics, tune_thresholds
 
 WINDOWS = (0, 126, 64, 32)
@@ -45,22 +45,18 @@ def _heldout_lines(corpus: str, per_file: int = 500) -> list[str]:
     return out
 
 
-def score(model: str, corpus: str, real_dev: str, cache: Path) -> dict:
-    from rumorclf import RumorClassifier
+def score(clf, dev, test, corpus: str, real: list[dict], cache: Path) -> dict:
+    """The halves' logits on every text set, cached in cache/scores.npz."""
     from rumorclf.normalize import normalize_text
 
     f = cache / "scores.npz"
     if f.exists():
         return dict(np.load(f))
-    clf = RumorClassifier.from_pretrained(model)
-    if clf.ngram is None:
-        raise SystemExit(f"{model} is not a combined model (no n-gram half)")
-    dev, test = load_split("dev", clf.taxonomy), load_split("test", clf.taxonomy)
     context = _Corpora().sample(corpus, 3000, seed=99, exclude=[e.text for e in dev + test])
     rng = random.Random(7)  # the same variants as training.evaluate's check
     variants = [embedding_variants(e.text, context, rng) for e in dev if e.labels]
     sets = {"dev": [e.text for e in dev], "test": [e.text for e in test],
-            "real": [r["text"] for r in read_real_dev(real_dev)], "cal": _heldout_lines(corpus),
+            "real": [r["text"] for r in real], "cal": _heldout_lines(corpus),
             **{"emb_" + k: [v[k] for v in variants] for k in FORMS}}
     res = {}
     for k, texts in sets.items():
@@ -75,6 +71,11 @@ def score(model: str, corpus: str, real_dev: str, cache: Path) -> dict:
     return res
 
 
+def _logit(p):
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
+
+
 def main(argv=None):
     from rumorclf import RumorClassifier
 
@@ -84,53 +85,52 @@ def main(argv=None):
     p.add_argument("--corpus", default="../shared/corpus")
     p.add_argument("--real-dev", default=default_real_dev())
     args = p.parse_args(argv)
-    d = score(args.model, args.corpus, args.real_dev, args.cache)
     clf = RumorClassifier.from_pretrained(args.model)
+    if clf.ngram is None:
+        raise SystemExit(f"{args.model} is not a combined model (no n-gram half)")
     labels = clf.labels
     dev, test, real = load_split("dev", clf.taxonomy), load_split("test", clf.taxonomy), read_real_dev(args.real_dev)
+    d = score(clf, dev, test, args.corpus, real, args.cache)
     y_dev, y_test = multi_hot(dev, labels), multi_hot(test, labels)
     pos = [i for i, e in enumerate(dev) if e.labels]
     gold = y_dev[pos].astype(bool)
-    non = np.array([r["source_label"] == "nonrumor" for r in real])
-    ent = np.array([r["source_label"] == "rumor" and bool(r.get("enterprise_related")) for r in real])
+    non, ent = real_post_groups(real)
 
     def at_fa3(z):
         m = z.max(1)
         return float(np.mean(m[ent] > np.quantile(m[non], 0.97)))
 
+    def row(title: str, w: float, delta: float, z, thr) -> str:
+        """One table row: z(set name) -> logits, flagged where z > thr (logits)."""
+        def flags(k):
+            return z(k) > thr
+
+        def f1(k, y):
+            return compute_metrics(y, flags(k).astype(int), labels)["macro_f1"]
+
+        rf = real_post_figures(z("real"), thr, real)
+        kept = labels_kept(flags("dev")[pos], gold, {k: flags("emb_" + k) for k in FORMS})
+        return (f"| {title} | {w} | {delta} | {f1('dev', y_dev):.3f} | {f1('test', y_test):.3f} | "
+                f"{rf['real_false_alarms']:.1%} | {rf['real_enterprise_rumours_flagged']:.1%} | "
+                f"{flags('cal').any(1).mean():.1%} | {kept['all']:.0%} ("
+                + " / ".join(f"{kept[k]:.0%}" for k in FORMS) + ") |")
+
     print("real enterprise rumours flagged at 3% real false alarms (max logit, threshold-free):")
     print(f"  BERT half {at_fa3(d['bert_real']):.1%}, n-gram half {at_fa3(d['ng0_real']):.1%}")
     for w in (0.5, 0.8, 0.9):
         print(f"  mix w {w}: {at_fa3((1 - w) * d['bert_real'] + w * d['ng0_real']):.1%}")
-    print("\n| n-gram scored on | w | + d | dev | test | real FA | real ER | corpus any | embedded kept |")
+    print("\n| n-gram scored on | w | + d | dev | test | real FA | real ER | corpus any | embedded kept (after / review / long) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for win in WINDOWS:
         _, best = choose_mix(d["bert_dev"], d[f"ng{win}_dev"], y_dev, labels)
         w, t = best["weight"], best["temperature"]
-        thr = np.log(np.clip(best["thresholds"], 1e-7, 1 - 1e-7) / (1 - np.clip(best["thresholds"], 1e-7, 1 - 1e-7)))
         for delta in (0.0, 0.5, 1.0):
-            def flags(k):
-                return ((1 - w) * d["bert_" + k] + w * d[f"ng{win}_" + k]) / t > thr + delta
-
-            rf = real_post_figures(flags("real").astype(np.float32), np.full(len(labels), 0.5), real)
-            base = flags("dev")[pos] & gold
-            kept = np.mean([(flags("emb_" + k) & base).sum() / max(base.sum(), 1) for k in FORMS])
-            print(f"| {'whole post' if win == 0 else f'{win}-char windows'} | {w} | {delta} | "
-                  f"{compute_metrics(y_dev, flags('dev').astype(int), labels)['macro_f1']:.3f} | "
-                  f"{compute_metrics(y_test, flags('test').astype(int), labels)['macro_f1']:.3f} | "
-                  f"{rf['real_false_alarms']:.1%} | {rf['real_enterprise_rumours_flagged']:.1%} | "
-                  f"{flags('cal').any(1).mean():.1%} | {kept:.0%} |")
+            print(row("whole post" if win == 0 else f"{win}-char windows", w, delta,
+                      lambda k: ((1 - w) * d["bert_" + k] + w * d[f"ng{win}_" + k]) / t,
+                      _logit(best["thresholds"]) + delta))
     # the BERT half alone, thresholds tuned on dev: does it lose embedded labels too?
-    thr = np.asarray(tune_thresholds(y_dev, 1 / (1 + np.exp(-d["bert_dev"]))))
-    thr = np.log(thr / (1 - thr))
-    base = (d["bert_dev"] > thr)[pos] & gold
-    kept = [(d["bert_emb_" + k] > thr) & base for k in FORMS]
-    rf = real_post_figures((d["bert_real"] > thr).astype(np.float32), np.full(len(labels), 0.5), real)
-    print(f"| BERT alone | 0 | 0.0 | {compute_metrics(y_dev, (d['bert_dev'] > thr).astype(int), labels)['macro_f1']:.3f} | "
-          f"{compute_metrics(y_test, (d['bert_test'] > thr).astype(int), labels)['macro_f1']:.3f} | "
-          f"{rf['real_false_alarms']:.1%} | {rf['real_enterprise_rumours_flagged']:.1%} | "
-          f"{(d['bert_cal'] > thr).any(1).mean():.1%} | "
-          + " / ".join(f"{k.sum() / max(base.sum(), 1):.0%}" for k in kept) + " |")
+    thr = _logit(tune_thresholds(y_dev, 1 / (1 + np.exp(-d["bert_dev"]))))
+    print(row("BERT alone", 0, 0.0, lambda k: d["bert_" + k], thr))
 
 
 if __name__ == "__main__":
