@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..combine import choose_mix
+from ..combine import _sigmoid, choose_mix
 from ..data import default_real_dev, load_split, multi_hot, read_real_dev
 from ..evaluate import _Corpora, embedding_variants, labels_kept, real_post_figures, real_post_groups
 from ..metrics import compute_metrics, tune_thresholds
+from .combination import _logit
 
 WINDOWS = (0, 126, 64, 32)
 FORMS = ("after_1_5_sentences", "inside_review", "start_of_long_post")
@@ -69,11 +70,6 @@ def score(clf, dev, test, corpus: str, real: list[dict], cache: Path) -> dict:
     cache.mkdir(parents=True, exist_ok=True)
     np.savez(f, **res)
     return res
-
-
-def _logit(p):
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-7, 1 - 1e-7)
-    return np.log(p / (1 - p))
 
 
 def main(argv=None):
@@ -129,7 +125,7 @@ def main(argv=None):
                       lambda k: ((1 - w) * d["bert_" + k] + w * d[f"ng{win}_" + k]) / t,
                       _logit(best["thresholds"]) + delta))
     # the BERT half alone, thresholds tuned on dev: does it lose embedded labels too?
-    thr = _logit(tune_thresholds(y_dev, 1 / (1 + np.exp(-d["bert_dev"]))))
+    thr = _logit(tune_thresholds(y_dev, _sigmoid(d["bert_dev"])))
     print(row("BERT alone", 0, 0.0, lambda k: d["bert_" + k], thr))
 
 
