@@ -142,6 +142,18 @@ def test_real_post_figures_and_ship_gate():
     assert not ship_gate({"name": "bert", "dev_macro_f1": 0.80, "real_false_alarms": 0.01}, base)["passes"]
 
 
+def test_rumours_flagged_at_a_fixed_false_alarm_rate():
+    from training.evaluate import rumours_flagged_at_false_alarms
+
+    # 100 true-news posts scored 0..0.99 (max over labels); cut at 3% false alarms = above 0.9603
+    real = [{"source_label": "nonrumor"}] * 100 + [{"source_label": "rumor", "enterprise_related": True}] * 4 + \
+           [{"source_label": "rumor", "enterprise_related": False}]
+    top = np.r_[np.arange(100) / 100, [0.99, 0.97, 0.95, 0.5], [1.0]]
+    scores = np.c_[top, np.zeros_like(top)][:, ::-1]  # the max is taken over labels, so column order is free
+    assert rumours_flagged_at_false_alarms(scores, real) == 0.5
+    assert rumours_flagged_at_false_alarms(scores, real, false_alarms=0.10) == 0.75
+
+
 def test_embedding_check_tells_a_sentence_detector_from_a_length_averager():
     from training.data import Example
     from training.evaluate import embedding_check

@@ -103,6 +103,14 @@ def real_post_figures(scores: np.ndarray, thresholds, real: list[dict]) -> dict:
             "real_nonrumor_posts": int(non.sum()), "real_enterprise_rumour_posts": int(ent.sum())}
 
 
+def rumours_flagged_at_false_alarms(scores: np.ndarray, real: list[dict], false_alarms: float = 0.03) -> float:
+    """Threshold-free ranking figure: the share of real enterprise rumours flagged when the "any label"
+    score (max over labels) is cut so that exactly `false_alarms` of real true news is flagged."""
+    top = np.asarray(scores).max(1)
+    non, ent = real_post_groups(real)
+    return float(np.mean(top[ent] > np.quantile(top[non], 1.0 - false_alarms)))
+
+
 def real_post_groups(real: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """Masks of real_dev's verified true news and of its enterprise-related rumours."""
     non = np.array([r["source_label"] == "nonrumor" for r in real], dtype=bool)

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..combine import _sigmoid, choose_mix
 from ..data import default_real_dev, load_split, multi_hot, read_real_dev
-from ..evaluate import _Corpora, embedding_variants, labels_kept, real_post_figures, real_post_groups
+from ..evaluate import (_Corpora, embedding_variants, labels_kept, real_post_figures,
+                        rumours_flagged_at_false_alarms)
 from ..metrics import compute_metrics, tune_thresholds
 from .combination import _logit
 
@@ -90,11 +91,9 @@ def main(argv=None):
     y_dev, y_test = multi_hot(dev, labels), multi_hot(test, labels)
     pos = [i for i, e in enumerate(dev) if e.labels]
     gold = y_dev[pos].astype(bool)
-    non, ent = real_post_groups(real)
 
     def at_fa3(z):
-        m = z.max(1)
-        return float(np.mean(m[ent] > np.quantile(m[non], 0.97)))
+        return rumours_flagged_at_false_alarms(z, real)
 
     def row(title: str, w: float, delta: float, z, thr) -> str:
         """One table row: z(set name) -> logits, flagged where z > thr (logits)."""
