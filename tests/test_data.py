@@ -17,6 +17,18 @@ def test_committed_data_passes_data_check():
     assert "PASS" in report and "cross-split near-duplicate pairs" in report
 
 
+def test_datasheet_counts_match_the_data():
+    """data/README.md's counts block is data_check's table, line for line (it says so)."""
+    buf = io.StringIO()
+    data_check.check(DATA_DIR, Taxonomy.default(), out=buf)
+    table = [line for line in buf.getvalue().splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(table) if line.startswith("label"))
+    end = next(i for i, line in enumerate(table) if line.startswith("test: multi-label"))
+    sheet = (DATA_DIR / "README.md").read_text(encoding="utf-8").split("## Counts", 1)[1]
+    block = sheet.split("```", 2)[1].strip().splitlines()
+    assert block == table[start:end + 1]
+
+
 def test_near_duplicates_found_and_spared():
     a = ["鑫达科技老板昨晚跑路了，工厂全部停工，大家赶紧退货", "今天天气不错"]
     b = ["鑫达科技老板昨晚跑路了，工厂全部停工，大家快退货！", "远川乳业发布三季度财报，营收同比下降"]
