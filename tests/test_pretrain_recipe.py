@@ -96,6 +96,7 @@ def test_interrupted_and_resumed_pretraining_reaches_the_same_weights(tmp_path):
     args = _pretrain_args(tmp_path, tmp_path / "resumed")
     first = pretrain.main(args + ["--max-minutes", "0.00001"])  # stops and checkpoints after one step
     assert first["step"] == 1
+    assert first["history"][-1]["step"] == 1 and "char_acc_heldout" in first["history"][-1]  # the stop is on the curve
     pretrain.main(args)
     a = load_file(tmp_path / "straight" / "checkpoint" / "model.safetensors")
     b = load_file(tmp_path / "resumed" / "checkpoint" / "model.safetensors")

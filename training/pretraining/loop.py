@@ -144,16 +144,19 @@ def train(work: Path, args) -> dict:
         state["step"] = step
         state["tokens_seen"] += int(att.sum())
         losses.append(loss.item())
-        if step % args.log_every == 0 or step == args.max_steps:
+        out_of_time = time.time() > deadline
+        # the step a stage stops at (max steps or the time budget) is always logged and evaluated,
+        # so the card's learning curve ends where the exported model is
+        last = step == args.max_steps or out_of_time
+        if step % args.log_every == 0 or last:
             state["wall_seconds"] = time.time() - start_wall
             rec = {"step": step, "loss": float(np.mean(losses)), "tokens_seen": state["tokens_seen"],
                    "lr": scheduler.get_last_lr()[0], "minutes": round(state["wall_seconds"] / 60, 2)}
             losses = []
-            if step % args.eval_every == 0 or step == args.max_steps:
+            if step % args.eval_every == 0 or last:
                 rec.update(char_eval(model, tokenizer, work, args))
             state["history"].append(rec)
             log.info(json.dumps(rec))
-        out_of_time = time.time() > deadline
         if time.time() - last_ckpt > args.checkpoint_minutes * 60 or step == args.max_steps or out_of_time:
             state["wall_seconds"] = time.time() - start_wall
             _save_checkpoint(ckpt, model, optimizer, scheduler, state)
