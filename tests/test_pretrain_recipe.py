@@ -143,3 +143,48 @@ def test_char_eval_masks_only_cjk_and_unigram_baseline_is_exact():
     assert (again == labels).all()  # the same masks on every run
     top = commonest_char(tok, encode_texts(tok, ["公司公司公告", "今天公司"], max_length=24))
     assert tok.convert_ids_to_tokens(top) == "公"
+
+
+def test_grow_layers_stacks_independent_copies_that_save_and_reload(tmp_path):
+    import torch
+    from transformers import BertForMaskedLM
+
+    from training.pretrain import make_model
+    from training.pretraining.init import grow_layers
+
+    torch.manual_seed(0)
+    model = make_model(300, 2, 32, 2, dropout=0.0)
+    assert grow_layers(model, 5) == [0, 1, 0, 1, 0]
+    layers = model.bert.encoder.layer
+    assert len(layers) == 5 and model.config.num_hidden_layers == 5
+    w = lambda i: layers[i].intermediate.dense.weight  # noqa: E731
+    assert torch.equal(w(2), w(0)) and torch.equal(w(3), w(1)) and torch.equal(w(4), w(0))
+    with torch.no_grad():
+        w(2).add_(1.0)  # a copy, not a shared tensor: training one must not move the other
+    assert not torch.equal(w(2), w(0))
+    model.eval()
+    ids = torch.tensor([[2, 40, 41, 42, 3]])
+    before = model(input_ids=ids).logits
+    model.save_pretrained(str(tmp_path / "grown"))
+    again = BertForMaskedLM.from_pretrained(str(tmp_path / "grown")).eval()
+    assert again.config.num_hidden_layers == 5
+    assert torch.allclose(again(input_ids=ids).logits, before, atol=1e-5)
+    with pytest.raises(SystemExit):
+        grow_layers(again, 5)
+
+
+def test_pretrain_grow_layers_continues_a_base_deeper_and_the_card_says_so(tmp_path):
+    from training import pretrain
+
+    base = tmp_path / "base"
+    pretrain.main(_pretrain_args(tmp_path, tmp_path / "w1", ["--output-dir", str(base)]))
+    deep = tmp_path / "deep"
+    summary = pretrain.main(_pretrain_args(tmp_path, tmp_path / "w2", [
+        "--init-from", str(base), "--grow-layers", "2", "--max-steps", "4", "--output-dir", str(deep)]))
+    assert summary["layers"] == 2 and summary["grown_from_layers"] == [0, 0]
+    assert [s["layers"] for s in summary["stage_history"]] == [1, 2]
+    assert summary["total_steps"] == 14
+    card = (deep / "README.md").read_text(encoding="utf-8")
+    assert "2 layers x 32 hidden" in card
+    with pytest.raises(SystemExit, match="needs --init-from"):
+        pretrain.main(_pretrain_args(tmp_path, tmp_path / "w3", ["--grow-layers", "2"]))

@@ -27,6 +27,8 @@ class PretrainArguments:
     max_chars: int = arg(60_000_000, help="cap on training characters")
     init_from: Path | None = arg(None, help="continue pre-training this BERT checkpoint directory "
                                             "(its tokenizer is kept)")
+    grow_layers: int = arg(0, help="with --init-from: deepen the model to this many layers before training, "
+                                   "new layer j a copy of layer j mod L (progressive stacking, Gong et al. 2019)")
     vocab_size: int = arg(12000, help="WordPiece vocabulary size (from-scratch models only)")
     seq_len: int = arg(128, help="tokens per packed sequence")
     layers: int = arg(4, help="transformer layers (from-scratch models only)")

@@ -22,7 +22,7 @@ def _f(v, fmt="{:.3f}") -> str:
 def model_card(config, s: dict) -> str:
     c = s["corpus"]
     stages = "\n".join(
-        f"| {i} | {_f(st.get('steps'), '{:,}')} | {_f(st.get('tokens_seen'), '{:,}')} | {_f(st.get('wall_minutes'), '{}')} "
+        f"| {i} | {st.get('layers') or '–'} | {_f(st.get('steps'), '{:,}')} | {_f(st.get('tokens_seen'), '{:,}')} | {_f(st.get('wall_minutes'), '{}')} "
         f"| {st.get('batch_size')} x {st.get('seq_len')} | {st.get('lr')} | {st.get('masking')} | {st.get('dropout')} "
         f"| {_f(st.get('char_acc_heldout'))} | {_f(st.get('char_acc_real_dev'))} |"
         for i, st in enumerate(s.get("stage_history", []), 1))
@@ -53,8 +53,8 @@ recomputes them on more text.
 
 ## Stages (pre-training continues across sessions from the committed base)
 
-| stage | steps | tokens | minutes | batch x seq | lr | masking | dropout | char acc held-out | char acc real |
-|---|---|---|---|---|---|---|---|---|---|
+| stage | layers | steps | tokens | minutes | batch x seq | lr | masking | dropout | char acc held-out | char acc real |
+|---|---|---|---|---|---|---|---|---|---|---|
 {stages}
 
 ## Learning curve of the last stage

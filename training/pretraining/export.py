@@ -42,7 +42,10 @@ def export(work: Path, out_dir: Path, args, state: dict) -> dict:
                            for h in state["history"] if "char_acc_heldout" in h],
     }
     prior = state.get("init_from")
-    this_stage = {k: summary.get(k) for k in ("steps", "tokens_seen", "wall_minutes", "batch_size", "seq_len",
+    summary["layers"] = model.config.num_hidden_layers
+    if "grown_from_layers" in state:
+        summary["grown_from_layers"] = state["grown_from_layers"]
+    this_stage = {k: summary.get(k) for k in ("layers", "steps", "tokens_seen", "wall_minutes", "batch_size", "seq_len",
                                               "lr", "masking", "dropout", "char_acc_heldout", "char_acc_real_dev")}
     summary["stages"] = state.get("stage", 1)
     summary["stage_history"] = list((prior or {}).get("history") or []) + [this_stage]

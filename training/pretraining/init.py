@@ -72,3 +72,24 @@ def init_embeddings(model, train_ids: np.ndarray, pos_init: str, emb_init: str, 
             v, dim = emb.word_embeddings.weight.shape
             emb.word_embeddings.weight.copy_(torch.from_numpy(
                 ppmi_svd_embeddings(train_ids, v, dim, len(SPECIAL_TOKENS), seed=seed)))
+
+
+def grow_layers(model, n_layers: int) -> list[int]:
+    """Deepen a trained BERT to n_layers by stacking copies of its own layers (new layer j = old layer
+    j mod L; Gong et al. 2019, "Efficient Training of BERT by Progressively Stacking"): a larger shape
+    that starts from what the smaller one learned instead of from noise. Returns the source of each layer."""
+    import copy
+
+    layers = model.bert.encoder.layer
+    old = len(layers)
+    if n_layers <= old:
+        raise SystemExit(f"--grow-layers {n_layers}: the model already has {old} layers")
+    sources = list(range(old)) + [j % old for j in range(old, n_layers)]
+    for j in range(old, n_layers):
+        layer = copy.deepcopy(layers[j % old])
+        for module in layer.modules():  # keep cache indices unique, as a freshly built model has them
+            if hasattr(module, "layer_idx"):
+                module.layer_idx = j
+        layers.append(layer)
+    model.config.num_hidden_layers = n_layers
+    return sources

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .evaluation import char_eval
-from .init import init_embeddings, make_model
+from .init import grow_layers, init_embeddings, make_model
 from .objectives import make_masks, masked_lm_loss
 
 log = logging.getLogger("rumorclf.pretrain")
@@ -91,6 +91,11 @@ def train(work: Path, args) -> dict:
                              f"tokenizer vocabulary {tokenizer.vocab_size}")
         state["init_from"] = _prior_training(Path(args.init_from))
         log.info("continuing pre-training of %s", args.init_from)
+        if args.grow_layers:
+            state["grown_from_layers"] = grow_layers(model, args.grow_layers)
+            log.info("grown to %d layers (copies of layers %s)", args.grow_layers, state["grown_from_layers"])
+    elif args.grow_layers:
+        raise SystemExit("--grow-layers needs --init-from (a trained model to stack)")
     else:
         model = make_model(tokenizer.vocab_size, args.layers, args.hidden, args.heads, dropout=args.dropout)
         init_embeddings(model, train_ids, args.pos_init, args.emb_init, args.seed)
