@@ -1,6 +1,7 @@
 """Real unlabelled text in fine-tuning, calibration, real-post figures and the ship gate."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -245,3 +246,13 @@ def test_evaluate_reports_real_figures_subsets_embedding_and_the_gate(tmp_path):
     assert "passes" in systems[0]["ship_gate"]
     report = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
     assert "Ship gate" in report and "real FA" in report
+
+
+def test_name_swap_trial_uses_the_training_swapper_deterministically():
+    from training.trials.name_swap import SWAPPER, swap_names
+
+    post = "马云说阿里巴巴和淘宝都很好，阿里巴巴股价涨了。"
+    out = swap_names(post)
+    assert out == swap_names(post) and not SWAPPER.pattern.search(out)
+    m = re.fullmatch(r"(.+)说(.+)和(.+)都很好，(.+)股价涨了。", out)
+    assert m and m.group(2) == m.group(4) != m.group(3)  # one real name keeps one invented name in a post

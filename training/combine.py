@@ -59,11 +59,37 @@ def choose_mix(bert_dev: np.ndarray, ngram_dev: np.ndarray, y_dev: np.ndarray, l
     return rows, best
 
 
+def normalized_sets(sets: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each named list of raw texts normalised as the classifier normalises its input."""
+    from rumorclf.normalize import normalize_text
+
+    return {k: [normalize_text(t) for t in texts] for k, texts in sets.items()}
+
+
+def bert_logits(clf, clean: dict[str, list[str]], batch_size: int = 64) -> dict[str, np.ndarray]:
+    """The BERT half's calibrated logits (max window logit / T) of each named set of normalised texts."""
+    out = {}
+    for k, texts in clean.items():
+        log.info("scoring %s with the BERT (%d posts)", k, len(texts))
+        out[k] = (clf.score_normalized(texts, batch_size, logits=True)[0] / clf.temperature if texts
+                  else np.zeros((0, len(clf.labels))))
+    return out
+
+
+def ngram_logits(ngram, clean: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    return {k: ngram.logits(texts) if texts else np.zeros((0, ngram.n_labels)) for k, texts in clean.items()}
+
+
+def mixed_logits(bert: dict, gram: dict, row: dict) -> dict:
+    """The combined logits of a `choose_mix` row for every set: ((1 - w) * bert + w * ngram) / T."""
+    w, t = row["weight"], row["temperature"]
+    return {k: ((1 - w) * bert[k] + w * gram[k]) / t for k in bert}
+
+
 def combine(bert_dir: str, out: str, test: str | None = None, real_dev: str | None = None,
             name: str | None = None, batch_size: int = 64, window: int = 0) -> dict:
     from rumorclf import RumorClassifier
     from rumorclf.ngram import CharNgramScorer
-    from rumorclf.normalize import normalize_text
 
     t0 = time.time()
     clf = RumorClassifier.from_pretrained(bert_dir)
@@ -87,19 +113,15 @@ def combine(bert_dir: str, out: str, test: str | None = None, real_dev: str | No
     ngram = CharNgramScorer.load(out, scorer.save(out))
 
     sets = {"dev": [e.text for e in dev_ex], "test": [e.text for e in test_ex], "real": [r["text"] for r in real]}
-    bert, gram = {}, {}
-    for k, texts in sets.items():
-        clean = [normalize_text(t) for t in texts]
-        log.info("scoring %s (%d posts)", k, len(clean))
-        bert[k] = clf.score_normalized(clean, batch_size, logits=True)[0] / clf.temperature
-        gram[k] = ngram.logits(clean)
+    clean = normalized_sets(sets)
+    bert, gram = bert_logits(clf, clean, batch_size), ngram_logits(ngram, clean)
     y = {"dev": multi_hot(dev_ex, labels), "test": multi_hot(test_ex, labels)}
     grid, best = choose_mix(bert["dev"], gram["dev"], y["dev"], labels)
 
     def figures(row) -> dict:
-        w, t, thr = row["weight"], row["temperature"], row["thresholds"]
-        s = {k: _sigmoid(((1 - w) * bert[k] + w * gram[k]) / t) for k in bert}
-        f = {"weight": w, "dev_macro_f1": row["dev_macro_f1"]}
+        thr = row["thresholds"]
+        s = {k: _sigmoid(z) for k, z in mixed_logits(bert, gram, row).items()}
+        f = {"weight": row["weight"], "dev_macro_f1": row["dev_macro_f1"]}
         if test_ex:
             f["test_macro_f1"] = round(compute_metrics(y["test"], predict_sets(s["test"], thr), labels)["macro_f1"], 4)
         if real:

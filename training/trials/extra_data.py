@@ -22,7 +22,7 @@ import argparse
 
 import numpy as np
 
-from ..combine import _sigmoid, choose_mix
+from ..combine import _sigmoid, bert_logits, choose_mix, mixed_logits, ngram_logits, normalized_sets
 from ..data import default_real_dev, load_split, multi_hot, read_real_dev
 from ..evaluate import (_Corpora, _training_negatives, fit_tfidf, real_post_figures,
                         rumours_flagged_at_false_alarms)
@@ -46,7 +46,6 @@ def main(argv=None):
 
     from rumorclf import RumorClassifier
     from rumorclf.ngram import CharNgramScorer
-    from rumorclf.normalize import normalize_text
 
     torch.set_num_threads(a.threads)
     clf = RumorClassifier.from_pretrained(a.bert)
@@ -65,9 +64,8 @@ def main(argv=None):
 
     sets = {"dev": [e.text for e in dev], "test_old": [e.text for e in test_old],
             "test_new": [e.text for e in test_new], "real": [r["text"] for r in real]}
-    clean = {k: [normalize_text(t) for t in v] for k, v in sets.items()}
-    bert = {k: clf.score_normalized(v, 64, logits=True)[0] / clf.temperature if v else np.zeros((0, len(labels)))
-            for k, v in clean.items()}
+    clean = normalized_sets(sets)
+    bert = bert_logits(clf, clean)
     y = {"dev": multi_hot(dev, labels), "test_old": multi_hot(test_old, labels), "test_new": multi_hot(test_new, labels)}
     n_old = len(dev_old)
 
@@ -93,15 +91,14 @@ def main(argv=None):
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for title, tr in (("train without the batch", train), ("train with the batch", train + extra_train)):
         vec, ovr = fit_tfidf(tr, labels, 13, negatives, share, weight)
-        scorer = CharNgramScorer.from_sklearn(vec, ovr)
-        gram = {k: scorer.logits(v) if v else np.zeros((0, len(labels))) for k, v in clean.items()}
+        gram = ngram_logits(CharNgramScorer.from_sklearn(vec, ovr), clean)
         grid, best = choose_mix(bert["dev"], gram["dev"], y["dev"], labels)
         by_w = {r["weight"]: r for r in grid}
         for name, r in (("n-gram alone", by_w[1.0]), ("mix", best), ("BERT alone", by_w[0.0])):
             if name == "BERT alone" and title != "train without the batch":
                 continue
-            w, t, thr = r["weight"], r["temperature"], r["thresholds"]
-            z = {k: ((1 - w) * bert[k] + w * gram[k]) / t for k in bert}
+            w, thr = r["weight"], r["thresholds"]
+            z = mixed_logits(bert, gram, r)
             s = {k: _sigmoid(v) for k, v in z.items()}
             rf = real_post_figures(s["real"], thr, real)
             print(f"| {title} | {name} | {w:.1f} | {f1('dev', s, thr):.3f} | {f1('dev', s, thr, slice(0, n_old)):.3f} | "
