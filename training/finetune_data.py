@@ -111,6 +111,13 @@ def epoch_examples(epoch: int, args, written: list[Example], pool: list[str]) ->
                 texts.append(embed_in_real_text(e.text, pool, rng))
                 labels.append(e.labels)
                 weights.append(1.0)
+    if args.written_swap_names > 0:
+        from .negatives import invent_written_names
+
+        names_rng = random.Random(f"written-names|{args.seed}|{epoch}")  # its own stream: other draws unchanged
+        texts = [invent_written_names(t, names_rng) if names_rng.random() < args.written_swap_names else t
+                 for t in texts]
+    if pool:
         n = min(args.negatives_per_epoch or len(written), len(pool))
         start = ((epoch - 1) * n) % len(pool)  # walk the pool: a fresh slice every epoch
         neg = (pool + pool)[start:start + n]

@@ -206,7 +206,8 @@ class RealNameSwapper:
         self.names = names
         self.pattern = re.compile("|".join(sorted(map(re.escape, names), key=len, reverse=True)))
 
-    def invent(self, person: bool, rng: random.Random) -> str:
+    @staticmethod
+    def invent(person: bool, rng: random.Random) -> str:
         if person:
             return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice((1, 2))))
         return rng.choice(_NAME_HEADS) + rng.choice(_NAME_TAILS)
@@ -221,6 +222,21 @@ class RealNameSwapper:
             return chosen[real]
 
         return self.pattern.sub(repl, text)
+
+
+def invent_written_names(text: str, rng: random.Random) -> str:
+    """The company-like names of a written post (`augment.find_entities`: a stem before 科技, 乳业, 集团...)
+    with stems from the generator that invents the real negatives' names: positives and negatives then
+    name companies from one distribution, and no name shape is evidence of a label."""
+    from .augment import find_entities
+
+    chosen: dict[str, str] = {}
+    for _, _, stem, _suffix in find_entities(text):
+        if stem not in chosen:
+            chosen[stem] = RealNameSwapper.invent(False, rng)
+    for old in sorted(chosen, key=len, reverse=True):  # the bare stem too, wherever the post repeats it
+        text = text.replace(old, chosen[old])
+    return text
 
 
 def swap_real_names(lines: Sequence[str], share: float, seed: int = 13,

@@ -223,6 +223,7 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
                      "negatives_kept": len(pool), "negatives_fingerprint": fingerprint(pool) if pool else None,
                      "negatives_per_epoch": args.negatives_per_epoch, "negative_weight": args.negative_weight,
                      "embed_share": args.embed_share, "negatives_swap_names": args.negatives_swap_names,
+                     "written_swap_names": args.written_swap_names,
                      "dev_multi_window_posts": multi,
                      "epochs": args.epochs, "patience": args.patience,
                      "epochs_run": len(history), "best_epoch": best["epoch"], "lr": args.lr,
