@@ -183,6 +183,12 @@ def test_pretrain_grow_layers_continues_a_base_deeper_and_the_card_says_so(tmp_p
         "--init-from", str(base), "--grow-layers", "2", "--max-steps", "4", "--output-dir", str(deep)]))
     assert summary["layers"] == 2 and summary["grown_from_layers"] == [0, 0]
     assert [s["layers"] for s in summary["stage_history"]] == [1, 2]
+    legacy = json.loads((base / "pretraining.json").read_text())
+    legacy["stage_history"][0].pop("layers")  # a base exported before depths were recorded
+    (base / "pretraining.json").write_text(json.dumps(legacy))
+    again = pretrain.main(_pretrain_args(tmp_path, tmp_path / "w4", [
+        "--init-from", str(base), "--grow-layers", "3", "--max-steps", "2", "--output-dir", str(tmp_path / "deep3")]))
+    assert [s["layers"] for s in again["stage_history"]] == [1, 3]
     assert summary["total_steps"] == 14
     card = (deep / "README.md").read_text(encoding="utf-8")
     assert "2 layers x 32 hidden" in card

@@ -48,7 +48,10 @@ def export(work: Path, out_dir: Path, args, state: dict) -> dict:
     this_stage = {k: summary.get(k) for k in ("layers", "steps", "tokens_seen", "wall_minutes", "batch_size", "seq_len",
                                               "lr", "masking", "dropout", "char_acc_heldout", "char_acc_real_dev")}
     summary["stages"] = state.get("stage", 1)
-    summary["stage_history"] = list((prior or {}).get("history") or []) + [this_stage]
+    # stages from before depths were recorded ran at the depth this stage started from
+    start_layers = max(state["grown_from_layers"]) + 1 if "grown_from_layers" in state else summary["layers"]
+    summary["stage_history"] = [{"layers": start_layers, **past} for past in (prior or {}).get("history") or []]
+    summary["stage_history"].append(this_stage)
     if prior:
         summary["init_from"] = {k: v for k, v in prior.items() if k != "history"}
         if prior.get("steps") is not None:  # totals over every stage, so the card tells the whole story
