@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger("rumorclf.train")
+log = logging.getLogger("rumorclf.negatives")
 
 # cut long real lines to one window-sized piece: the classifier scores long posts window by window
 MAX_PIECE_CHARS = 200
