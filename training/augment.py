@@ -83,6 +83,18 @@ def find_entities(text: str) -> list[tuple[int, int, str, str]]:
     return found
 
 
+def swap_entity_stems(text: str, new_stem) -> str:
+    """Every company-like name's stem replaced by new_stem(stem), one new stem per stem, also where the
+    post repeats the stem bare."""
+    mapping: dict[str, str] = {}
+    for _, _, stem, _suffix in find_entities(text):
+        if stem not in mapping:
+            mapping[stem] = new_stem(stem)
+    for old, new in mapping.items():
+        text = text.replace(old, new)
+    return text
+
+
 class Augmenter:
     """Applies one or two random transforms per call; the result depends only on (seed, key, text)."""
 
@@ -105,13 +117,7 @@ class Augmenter:
 
     # --- transforms: each takes (text, rng) and returns text, unchanged when it does not apply
     def entity_swap(self, text: str, rng: random.Random) -> str:
-        mapping: dict[str, str] = {}
-        for _, _, stem, _suffix in find_entities(text):
-            if stem not in mapping:
-                mapping[stem] = rng.choice([s for s in STEMS if s != stem])
-        for old, new in mapping.items():
-            text = text.replace(old, new)
-        return text
+        return swap_entity_stems(text, lambda stem: rng.choice([s for s in STEMS if s != stem]))
 
     def traditional(self, text: str, rng: random.Random) -> str:
         return _s2t().convert(text)

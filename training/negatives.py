@@ -228,15 +228,9 @@ def invent_written_names(text: str, rng: random.Random) -> str:
     """The company-like names of a written post (`augment.find_entities`: a stem before 科技, 乳业, 集团...)
     with stems from the generator that invents the real negatives' names: positives and negatives then
     name companies from one distribution, and no name shape is evidence of a label."""
-    from .augment import find_entities
+    from .augment import swap_entity_stems
 
-    chosen: dict[str, str] = {}
-    for _, _, stem, _suffix in find_entities(text):
-        if stem not in chosen:
-            chosen[stem] = RealNameSwapper.invent(False, rng)
-    for old in sorted(chosen, key=len, reverse=True):  # the bare stem too, wherever the post repeats it
-        text = text.replace(old, chosen[old])
-    return text
+    return swap_entity_stems(text, lambda _stem: RealNameSwapper.invent(False, rng))
 
 
 def swap_real_names(lines: Sequence[str], share: float, seed: int = 13,
