@@ -278,3 +278,19 @@ def test_written_posts_get_invented_names_from_the_negatives_generator():
     texts, labels, _ = epoch_examples(2, args, written, [])
     assert texts == epoch_examples(2, args, written, [])[0]  # deterministic
     assert 10 < sum(t != post for t in texts) < 30 and labels == [["rumor"]] * 40
+
+
+def test_tfidf_baseline_sees_invented_written_names_when_the_model_did():
+    from training.data import Example
+    from training.evaluate import fit_tfidf, written_swap_share
+
+    post = "鑫达科技老板跑路了！鑫达员工讨薪无门。"
+    train = [Example(f"w{i}", post, ["rumor"]) for i in range(30)]
+    train += [Example(f"n{i}", f"今天天气很好，第{i}天去公园散步。", []) for i in range(30)]
+    labels = ["rumor", "product_smear"]
+    plain = fit_tfidf(train, labels)[0].vocabulary_
+    swapped = fit_tfidf(train, labels, written_swap_names=1.0)[0].vocabulary_
+    assert "鑫达" in plain and "鑫达" not in swapped  # every written post named an invented company
+    assert "科技老" in swapped and len(set(swapped) - set(plain)) > 5
+    # the share the baseline uses is the one the model's recipe recorded (0 for recipes before the option)
+    assert written_swap_share({"training": {"written_swap_names": 0.5}}) == 0.5 and written_swap_share({}) == 0.0

@@ -29,7 +29,7 @@ import numpy as np
 from . import configure_run
 from .calibration import fit_temperature
 from .data import default_real_dev, load_split, multi_hot, read_real_dev
-from .evaluate import _Corpora, _training_negatives, fit_tfidf, real_post_figures
+from .evaluate import _Corpora, _training_negatives, fit_tfidf, real_post_figures, written_swap_share
 from .metrics import compute_metrics, expected_calibration_error, predict_sets, tune_thresholds
 
 log = logging.getLogger("rumorclf.combine")
@@ -105,7 +105,8 @@ def combine(bert_dir: str, out: str, test: str | None = None, real_dev: str | No
     negatives, share, weight = _training_negatives(meta, labelled, _Corpora())
     log.info("fitting the n-gram model: %d written posts, %d real negatives (weight %.2f), embed share %.2f",
              len(train_ex), len(negatives), weight, share)
-    vec, ovr = fit_tfidf(train_ex, labels, int(recipe.get("seed", 13)), negatives, share, weight)
+    vec, ovr = fit_tfidf(train_ex, labels, int(recipe.get("seed", 13)), negatives, share, weight,
+                         written_swap_names=written_swap_share(meta))
     # round-trip through the stored form (fp16 coefficients), so what is measured is what ships
     Path(out).mkdir(parents=True, exist_ok=True)
     scorer = CharNgramScorer.from_sklearn(vec, ovr)

@@ -33,11 +33,14 @@ log = logging.getLogger("rumorclf.evaluate")
 
 
 def fit_tfidf(train_ex, labels, seed: int = 13, negatives: list[str] = (), embed_share: float = 0.0,
-              negative_weight: float = 1.0, ngram_range=(1, 3), C: float = 10.0, max_features: int = 200_000):
+              negative_weight: float = 1.0, ngram_range=(1, 3), C: float = 10.0, max_features: int = 200_000,
+              written_swap_names: float = 0.0):
     """Fit TF-IDF char 1-3 grams + one-vs-rest logistic regression; return (vectorizer, classifier).
 
-    `negatives` (real lines, as normal) and `embed_share` (written posts also embedded in real
-    text) give the baseline the same data the fine-tuned model had. The defaults are the baseline;
+    `negatives` (real lines, as normal), `embed_share` (written posts also embedded in real text)
+    and `written_swap_names` (that share of the written posts and their embedded copies given
+    invented company names, as `training.train --written-swap-names` does in its first epoch) give
+    the baseline the same data the fine-tuned model had. The defaults are the baseline;
     `ngram_range`, `C` and `max_features` are for trials (training/trials/ngram_features.py).
     """
     import random
@@ -60,6 +63,12 @@ def fit_tfidf(train_ex, labels, seed: int = 13, negatives: list[str] = (), embed
                 texts.append(embed_in_real_text(e.text, negatives, rng))
                 rows.append(e)
                 weights.append(1.0)
+    if written_swap_names > 0:
+        from .negatives import invent_written_names
+
+        names_rng = random.Random(f"written-names|{seed}|1")
+        texts = [invent_written_names(t, names_rng) if names_rng.random() < written_swap_names else t for t in texts]
+    if negatives:
         texts += list(negatives)
         rows += [Example("", t, []) for t in negatives]
         weights += [negative_weight] * len(negatives)
@@ -75,9 +84,10 @@ def fit_tfidf(train_ex, labels, seed: int = 13, negatives: list[str] = (), embed
 
 
 def tfidf_baseline(train_ex, dev_ex, labels, seed: int = 13, negatives: list[str] = (),
-                   embed_share: float = 0.0, negative_weight: float = 1.0):
+                   embed_share: float = 0.0, negative_weight: float = 1.0, written_swap_names: float = 0.0):
     """The TF-IDF baseline (`fit_tfidf`): a scoring function of raw texts, and thresholds tuned on dev."""
-    vec, clf = fit_tfidf(train_ex, labels, seed, negatives, embed_share, negative_weight)
+    vec, clf = fit_tfidf(train_ex, labels, seed, negatives, embed_share, negative_weight,
+                         written_swap_names=written_swap_names)
 
     def scores(texts):
         return clf.predict_proba(vec.transform([normalize_text(t) for t in texts])).astype(np.float32)
@@ -190,6 +200,11 @@ class _Corpora:
         return sample_negatives(path, n, seed, exclude=exclude, corpus=self._read[key], swap_names=swap_names)
 
 
+def written_swap_share(meta: dict) -> float:
+    """The share of written posts a model's training gave invented company names (0 before the option)."""
+    return float(meta.get("training", {}).get("written_swap_names") or 0.0)
+
+
 def _training_negatives(meta: dict, labelled: list[str], corpora: _Corpora | None = None) -> tuple[list[str], float, float]:
     """The real negatives a model was trained with (re-sampled deterministically from its recipe)."""
     t = meta.get("training", {})
@@ -262,7 +277,7 @@ def evaluate(model: str | None, data: str, out: Path | None, compare: list[str] 
         neg, share, weight = _training_negatives(clf.meta, [e.text for e in train_ex + dev_ex] + texts, corpora)
         name = "tfidf-char1-3-logreg" + (f" (+{len(neg):,} real negatives)" if neg else "")
         score_fn, t_thr = tfidf_baseline(train_ex, dev_ex, labels, negatives=neg, embed_share=share,
-                                         negative_weight=weight)
+                                         negative_weight=weight, written_swap_names=written_swap_share(clf.meta))
         add(name, score_fn, t_thr)
         systems[0]["ship_gate"] = ship_gate(systems[0], systems[-1])
     if out:
