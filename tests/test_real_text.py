@@ -294,3 +294,22 @@ def test_tfidf_baseline_sees_invented_written_names_when_the_model_did():
     assert "科技老" in swapped and len(set(swapped) - set(plain)) > 5
     # the share the baseline uses is the one the model's recipe recorded (0 for recipes before the option)
     assert written_swap_share({"training": {"written_swap_names": 0.5}}) == 0.5 and written_swap_share({}) == 0.0
+
+
+def test_trials_score_each_set_with_the_bert_once_per_cache(tmp_path):
+    from training.trials.ngram_common import cached_bert_logits
+
+    class CountingBert:  # stands in for a classifier: logits = text length, counted per call
+        labels, temperature, calls = ["rumor", "extortion"], 2.0, []
+
+        def score_normalized(self, texts, batch_size, logits=False):
+            self.calls.append(len(texts))
+            return np.array([[len(t), -len(t)] for t in texts], dtype=np.float32), None
+
+    clf = CountingBert()
+    first = cached_bert_logits(clf, {"dev": ["ab", "abcd"], "real": ["abc"]}, tmp_path)
+    assert first["dev"].tolist() == [[1.0, -1.0], [2.0, -2.0]] and clf.calls == [2, 1]  # divided by T
+    again = cached_bert_logits(clf, {"dev": ["ab", "abcd"], "real_fictional": ["xy"]}, tmp_path)
+    assert set(again) == {"dev", "real_fictional"} and clf.calls == [2, 1, 1]  # only the new set scored
+    cached_bert_logits(clf, {"dev": ["ab"]}, tmp_path)  # another size: scored again
+    assert clf.calls == [2, 1, 1, 1]

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..combine import _sigmoid, choose_mix
+from ..combine import normalized_sets
 from ..data import default_real_dev, load_split, multi_hot, read_real_dev
-from ..evaluate import _Corpora, fit_tfidf, real_post_figures, rumours_flagged_at_false_alarms
-from ..metrics import compute_metrics, predict_sets, tune_thresholds
+from ..evaluate import _Corpora, fit_tfidf
+from ..metrics import tune_thresholds
+from .ngram_common import alone_and_mix, cached_bert_logits, figures
 
 # (share of the shown negatives dropped as rumour-like, their loss weight: None = the recipe's)
 SETTINGS = ((0.0, None), (0.02, None), (0.05, None), (0.10, None), (0.05, 1.0), (0.0, 0.25))
@@ -57,11 +58,8 @@ def main(argv=None):
     train, dev, test = (load_split(recipe.get(f"{s}_file") or s, tax) for s in ("train", "dev", "test"))
     real = read_real_dev(args.real_dev)
     sets = {"dev": [e.text for e in dev], "test": [e.text for e in test], "real": [r["text"] for r in real]}
-    clean = {k: [normalize_text(t) for t in v] for k, v in sets.items()}
-    f = args.cache / "bert_logits.npz"
-    if not f.exists():
-        np.savez(f, **{k: clf.score_normalized(v, 64, logits=True)[0] / clf.temperature for k, v in clean.items()})
-    bert = dict(np.load(f))
+    clean = normalized_sets(sets)
+    bert = cached_bert_logits(clf, clean, args.cache)
     y = {"dev": multi_hot(dev, labels), "test": multi_hot(test, labels)}
     seed, share = int(recipe.get("seed", 13)), float(recipe.get("embed_share", 0.0))
     pool = _Corpora().sample(recipe["negatives"], int(recipe["negatives_pool"]), seed, [e.text for e in train + dev + test],
@@ -99,15 +97,11 @@ def main(argv=None):
         minutes = (time.time() - t0) / 60
         scorer = CharNgramScorer.from_sklearn(vec, ovr)
         gram = {k2: scorer.logits(v) for k2, v in clean.items()}
-        grid, best = choose_mix(bert["dev"], gram["dev"], y["dev"], labels)
-        for name, row in (("n-gram alone", grid[-1]), ("mix", best)):
-            w, t, thr = row["weight"], row["temperature"], row["thresholds"]
-            z = {k2: ((1 - w) * bert[k2] + w * gram[k2]) / t for k2 in gram}
-            te = compute_metrics(y["test"], predict_sets(_sigmoid(z["test"]), thr), labels)["macro_f1"]
-            r = real_post_figures(_sigmoid(z["real"]), thr, real)
-            print(f"| {drop:.0%} | {weight:g} | {minutes:.1f} | {name} | {w:g} | {row['dev_macro_f1']:.4f} | {te:.4f} "
-                  f"| {r['real_false_alarms']:.1%} | {r['real_enterprise_rumours_flagged']:.1%} "
-                  f"| {rumours_flagged_at_false_alarms(z['real'], real):.1%} |", flush=True)
+        for name, row, z in alone_and_mix(bert, gram, y["dev"], labels):
+            r = figures(row, z, y["test"], labels, real)
+            print(f"| {drop:.0%} | {weight:g} | {minutes:.1f} | {name} | {row['weight']:g} | {row['dev_macro_f1']:.4f} "
+                  f"| {r['test_macro_f1']:.4f} | {r['real_false_alarms']:.1%} | {r['real_enterprise_rumours_flagged']:.1%} "
+                  f"| {r['er_at_3']:.1%} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..combine import _sigmoid, choose_mix
+from ..combine import _sigmoid, choose_mix, normalized_sets
 from ..data import default_real_dev, load_split, multi_hot, read_real_dev
 from ..evaluate import _Corpora, _training_negatives, embedding_check, embedding_variants, fit_tfidf, real_post_figures
 from ..metrics import compute_metrics, predict_sets
+from .ngram_common import cached_bert_logits
 
 # (n-gram range, C, features, window in characters: 0 = the whole post, else max over windows)
 SETTINGS = (((1, 3), 10.0, 200_000, 0), ((1, 4), 10.0, 200_000, 0), ((1, 4), 10.0, 400_000, 0),
@@ -48,11 +49,8 @@ def main(argv=None):
     train, dev, test = (load_split(s, tax) for s in ("train", "dev", "test"))
     real = read_real_dev(args.real_dev)
     sets = {"dev": [e.text for e in dev], "test": [e.text for e in test], "real": [r["text"] for r in real]}
-    clean = {k: [normalize_text(t) for t in v] for k, v in sets.items()}
-    f = args.cache / "bert_logits.npz"
-    if not f.exists():
-        np.savez(f, **{k: clf.score_normalized(v, 64, logits=True)[0] / clf.temperature for k, v in clean.items()})
-    bert = dict(np.load(f))
+    clean = normalized_sets(sets)
+    bert = cached_bert_logits(clf, clean, args.cache)
     corpora = _Corpora()
     neg, share, weight = _training_negatives(clf.meta, [e.text for e in train + dev + test], corpora)
     # the embedding check of training.evaluate (dev's infringing posts inside real text): its texts

@@ -22,13 +22,11 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
-from ..combine import _sigmoid, choose_mix
+from ..combine import normalized_sets
 from ..data import default_real_dev, load_split, multi_hot, read_real_dev
-from ..evaluate import _Corpora, fit_tfidf, real_post_figures, rumours_flagged_at_false_alarms
-from ..metrics import compute_metrics, predict_sets
+from ..evaluate import _Corpora, fit_tfidf, rumours_flagged_at_false_alarms
 from .name_swap import swap_names
+from .ngram_common import alone_and_mix, cached_bert_logits, figures
 
 # (negatives_swap_names, written_swap_names, real negatives shown: 0 = the recipe's per-epoch count)
 SETTINGS = ((0.0, 0.0, 0), (1.0, 0.0, 0), (0.0, 1.0, 0), (1.0, 1.0, 0), (1.0, 0.5, 0), (1.0, 1.0, 20_000))
@@ -37,7 +35,6 @@ SETTINGS = ((0.0, 0.0, 0), (1.0, 0.0, 0), (0.0, 1.0, 0), (1.0, 1.0, 0), (1.0, 0.
 def main(argv=None):
     from rumorclf import RumorClassifier
     from rumorclf.ngram import CharNgramScorer
-    from rumorclf.normalize import normalize_text
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="a fine-tuned or combined model directory (its BERT half is mixed)")
@@ -56,11 +53,8 @@ def main(argv=None):
     real = read_real_dev(args.real_dev)
     sets = {"dev": [e.text for e in dev], "test": [e.text for e in test], "real": [r["text"] for r in real],
             "real_fictional": [swap_names(r["text"]) for r in real]}
-    clean = {k: [normalize_text(t) for t in v] for k, v in sets.items()}
-    f = args.cache / "bert_logits.npz"
-    if not f.exists():
-        np.savez(f, **{k: clf.score_normalized(v, 64, logits=True)[0] / clf.temperature for k, v in clean.items()})
-    bert = dict(np.load(f))
+    clean = normalized_sets(sets)
+    bert = cached_bert_logits(clf, clean, args.cache)
     y = {"dev": multi_hot(dev, labels), "test": multi_hot(test, labels)}
     corpora, labelled = _Corpora(), [e.text for e in train + dev + test]
     pool_size, seed = int(recipe["negatives_pool"]), int(recipe.get("seed", 13))
@@ -79,15 +73,11 @@ def main(argv=None):
         minutes = (time.time() - t0) / 60
         scorer = CharNgramScorer.from_sklearn(vec, ovr)
         gram = {k: scorer.logits(v) for k, v in clean.items()}
-        grid, best = choose_mix(bert["dev"], gram["dev"], y["dev"], labels)
-        for name, row in (("n-gram alone", grid[-1]), ("mix", best)):
-            w, t, thr = row["weight"], row["temperature"], row["thresholds"]
-            z = {k: ((1 - w) * bert[k] + w * gram[k]) / t for k in bert}
-            te = compute_metrics(y["test"], predict_sets(_sigmoid(z["test"]), thr), labels)["macro_f1"]
-            r = real_post_figures(_sigmoid(z["real"]), thr, real)
-            print(f"| {neg_swap:g} | {written_swap:g} | {len(neg):,} | {minutes:.1f} | {name} | {w:g} "
-                  f"| {row['dev_macro_f1']:.4f} | {te:.4f} | {r['real_false_alarms']:.1%} "
-                  f"| {r['real_enterprise_rumours_flagged']:.1%} | {rumours_flagged_at_false_alarms(z['real'], real):.1%} "
+        for name, row, z in alone_and_mix(bert, gram, y["dev"], labels):
+            r = figures(row, z, y["test"], labels, real)
+            print(f"| {neg_swap:g} | {written_swap:g} | {len(neg):,} | {minutes:.1f} | {name} | {row['weight']:g} "
+                  f"| {row['dev_macro_f1']:.4f} | {r['test_macro_f1']:.4f} | {r['real_false_alarms']:.1%} "
+                  f"| {r['real_enterprise_rumours_flagged']:.1%} | {r['er_at_3']:.1%} "
                   f"| {rumours_flagged_at_false_alarms(z['real_fictional'], real):.1%} |", flush=True)
 
 
