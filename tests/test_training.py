@@ -231,3 +231,46 @@ def test_pyproject_installs_training_as_rumorclf_training_and_lists_every_packag
     tree |= {"rumorclf." + ".".join(p.parent.relative_to(root).parts) for p in (root / "training").rglob("__init__.py")}
     assert set(cfg["packages"]) == tree  # a new sub-package must be listed in pyproject.toml
     assert not any(p == "training" or p.startswith("training.") for p in cfg["packages"])
+
+
+def test_an_interrupted_fine_tune_resumes_to_the_same_model(tiny_base, tmp_path, monkeypatch):
+    from safetensors.numpy import load_file
+
+    from training import train
+
+    rows = [{"text": f"鑫达科技老板跑路了{i}，员工讨薪", "labels": ["rumor"]} for i in range(12)]
+    rows += [{"text": f"今天天气不错{i}，去公园散步", "labels": []} for i in range(12)]
+    rows += [{"text": f"{lab}{i}", "labels": [lab]} for i in range(2) for lab in _default_taxonomy().labels]
+    _write(tmp_path / "train.jsonl", rows)
+    _write(tmp_path / "dev.jsonl", rows[::2])
+    args = ["--base", str(tiny_base), "--train", str(tmp_path / "train.jsonl"), "--dev", str(tmp_path / "dev.jsonl"),
+            "--epochs", "3", "--patience", "3", "--max-length", "32", "--augment", "0.5", "--quiet", "--fp32"]
+    whole = train.main([*args, "--out", str(tmp_path / "whole")])
+
+    real_epoch_examples, calls = train.epoch_examples, []
+
+    def crash_in_epoch_2(epoch, *a):
+        calls.append(epoch)
+        if epoch == 2 and calls.count(2) == 1:
+            raise KeyboardInterrupt  # as if the machine went away during epoch 2
+        return real_epoch_examples(epoch, *a)
+
+    monkeypatch.setattr(train, "epoch_examples", crash_in_epoch_2)
+    out = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        train.main([*args, "--out", str(out)])
+    assert (out / "checkpoint" / "loop.json").exists() and not (out / "model.safetensors").exists()
+    with pytest.raises(SystemExit, match="--resume"):  # a plain rerun would silently start over
+        train.main([*args, "--out", str(out)])
+    with pytest.raises(SystemExit, match="lr"):  # other settings cannot continue this run
+        train.main([*args, "--out", str(out), "--resume", "--lr", "1e-3"])
+    before = len(calls)
+    resumed = train.main([*args, "--out", str(out), "--resume", "--threads", "1"])
+    assert calls[before:] == [1, 2, 3]  # one call to size the schedule, then epochs 2 and 3: epoch 1 not redone
+    assert [h["dev_macro_f1"] for h in resumed["training"]["history"]] == \
+        [h["dev_macro_f1"] for h in whole["training"]["history"]]
+    a, b = load_file(tmp_path / "whole" / "model.safetensors"), load_file(out / "model.safetensors")
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+    assert not (out / "checkpoint").exists()  # a finished run leaves only the model
+    with pytest.raises(SystemExit, match="no checkpoint"):
+        train.main([*args, "--out", str(out), "--resume"])

@@ -116,6 +116,9 @@ class FineTuneArguments:
     threads: int = arg(0, help="torch threads (0 = torch's default)")
     seed: int = arg(13, help="seed of initialisation, data order and augmentation")
     quiet: bool = arg(False, help="warnings only, no progress bars")
+    resume: bool = arg(False, help="continue the interrupted run whose checkpoint is in --out (saved after "
+                                   "every epoch; same settings needed): it ends with the same model as an "
+                                   "uninterrupted run")
 
     def __post_init__(self):
         self.out, self.base = str(self.out), str(self.base)

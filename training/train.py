@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import logging
 import math
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -85,6 +87,53 @@ def build_model(base: Path, labels: list[str], from_scratch: bool, seed: int):
         hf_logging.set_verbosity(level)
 
 
+# settings that do not change what a run computes, so a resumed run may change them
+_RESUME_FREE = ("resume", "quiet", "threads")
+
+
+def _checkpoint_settings(args: FineTuneArguments) -> dict:
+    return {k: v for k, v in dataclasses.asdict(args).items() if k not in _RESUME_FREE}
+
+
+def _save_checkpoint(ckpt: Path, model, optimizer, scheduler, best: dict, loop: dict) -> None:
+    """Everything the loop needs to go on after `loop["epoch"]`, written so that a crash mid-save
+    leaves the previous checkpoint whole (the new one is renamed into place)."""
+    import torch
+
+    tmp = ckpt.with_name(ckpt.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model.state_dict(), "best": best["state"], "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state()}, tmp / "state.pt")
+    (tmp / "loop.json").write_text(json.dumps({**loop, "best_macro_f1": best["macro_f1"],
+                                               "best_epoch": best["epoch"]}, indent=1), encoding="utf-8")
+    old = ckpt.with_name(ckpt.name + ".old")
+    if ckpt.exists():
+        ckpt.rename(old)
+    tmp.rename(ckpt)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _load_checkpoint(ckpt: Path, args: FineTuneArguments, model, optimizer, scheduler) -> tuple[dict, dict]:
+    """Restore a checkpoint into the model, optimizer and scheduler; returns (best, loop state)."""
+    import torch
+
+    loop = json.loads((ckpt / "loop.json").read_text(encoding="utf-8"))
+    changed = sorted(k for k, v in _checkpoint_settings(args).items() if loop["settings"].get(k) != v)
+    if changed:
+        raise SystemExit(f"--resume: the checkpoint in {ckpt} was made with other settings ({', '.join(changed)}); "
+                         f"resume with the same ones, or delete {ckpt} to start again")
+    state = torch.load(ckpt / "state.pt", weights_only=True)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["torch_rng"])  # dropout masks continue as if never interrupted
+    best = {"macro_f1": loop["best_macro_f1"], "epoch": loop["best_epoch"], "state": state["best"]}
+    log.info("resumed from %s after epoch %d (best so far: epoch %d, dev macro-F1 %.4f)", ckpt, loop["epoch"],
+             best["epoch"], best["macro_f1"])
+    return best, loop
+
+
 def train(args: FineTuneArguments | argparse.Namespace) -> dict:
     """Fine-tune, calibrate on dev and save a model directory to args.out; returns its meta.
 
@@ -100,6 +149,12 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
         args = from_namespace(FineTuneArguments, args)
     if not args.train or not args.dev:
         raise ValueError("no --train/--dev data given, and no data/ folder of a source checkout to default to")
+    ckpt = Path(args.out) / "checkpoint"
+    if ckpt.exists() and not args.resume:
+        raise SystemExit(f"{ckpt} holds the checkpoint of an interrupted run: pass --resume to continue it, "
+                         f"or delete it to start again")
+    if args.resume and not ckpt.exists():
+        raise SystemExit(f"--resume: no checkpoint in {ckpt} (one is written after every epoch)")
     t0 = time.time()
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -166,9 +221,14 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
     from tqdm.auto import tqdm
 
     best = {"macro_f1": -1.0, "epoch": 0, "state": None}
-    history = []
-    bad_epochs = 0
-    for epoch in range(1, args.epochs + 1):
+    history, bad_epochs, first_epoch, stopped = [], 0, 1, False
+    if args.resume:
+        best, loop = _load_checkpoint(ckpt, args, model, optimizer, scheduler)
+        history, bad_epochs, stopped = loop["history"], loop["bad_epochs"], loop["stopped"]
+        first_epoch, t0 = loop["epoch"] + 1, time.time() - 60 * loop["minutes"]
+    for epoch in range(first_epoch, args.epochs + 1):
+        if stopped:
+            break
         texts, ep_labels, weights = epoch_examples(epoch, args, written, pool)
         ids = encode(tokenizer, texts, args.max_length)
         y = multi_hot([Example("", "", lab) for lab in ep_labels], labels)
@@ -204,7 +264,10 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
             bad_epochs += 1
             if bad_epochs >= args.patience:
                 log.info("early stop: dev macro-F1 has not improved for %d epochs", args.patience)
-                break
+                stopped = True
+        _save_checkpoint(ckpt, model, optimizer, scheduler, best,
+                         {"epoch": epoch, "history": history, "bad_epochs": bad_epochs, "stopped": stopped,
+                          "minutes": (time.time() - t0) / 60, "settings": _checkpoint_settings(args)})
     model.load_state_dict(best["state"])
     model.eval()
     thresholds, dev_metrics, multi = calibrate_on_dev(clf, dev_ex, args.calibrate, args.tune_thresholds)
@@ -233,6 +296,7 @@ def train(args: FineTuneArguments | argparse.Namespace) -> dict:
         "metrics": metrics,
     }
     clf.save_pretrained(args.out, half=not args.fp32)
+    shutil.rmtree(ckpt, ignore_errors=True)  # the model directory is complete: nothing left to resume
     summary = {k: metrics[k][f] for k in metrics for f in ("macro_f1",)}
     log.info("saved %s in %.1f min; best epoch %d; macro-F1 %s", args.out, (time.time() - t0) / 60,
              best["epoch"], json.dumps(summary))
