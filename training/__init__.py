@@ -14,3 +14,18 @@ def configure_run(quiet: bool = False) -> None:
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def swap_in_checkpoint(tmp, ckpt) -> None:
+    """Move a freshly written checkpoint folder `tmp` into place at `ckpt`: the previous checkpoint
+    is renamed aside first and deleted last, so a crash mid-save always leaves one whole checkpoint."""
+    import shutil
+    from pathlib import Path
+
+    tmp, ckpt = Path(tmp), Path(ckpt)
+    old = ckpt.with_name(ckpt.name + ".old")
+    if ckpt.exists():
+        ckpt.rename(old)
+    tmp.rename(ckpt)
+    if old.exists():
+        shutil.rmtree(old)

@@ -35,6 +35,7 @@ import numpy as np
 from rumorclf.modeldir import validate_model_dir
 from rumorclf.taxonomy import Taxonomy
 
+from . import swap_in_checkpoint
 from .arguments import command, from_namespace
 from .calibration import calibrate_on_dev, fit_temperature, score_test_set  # noqa: F401  (fit_temperature re-exported)
 from .data import Example, multi_hot
@@ -106,12 +107,7 @@ def _save_checkpoint(ckpt: Path, model, optimizer, scheduler, best: dict, loop: 
                 "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state()}, tmp / "state.pt")
     (tmp / "loop.json").write_text(json.dumps({**loop, "best_macro_f1": best["macro_f1"],
                                                "best_epoch": best["epoch"]}, indent=1), encoding="utf-8")
-    old = ckpt.with_name(ckpt.name + ".old")
-    if ckpt.exists():
-        ckpt.rename(old)
-    tmp.rename(ckpt)
-    if old.exists():
-        shutil.rmtree(old)
+    swap_in_checkpoint(tmp, ckpt)
 
 
 def _load_checkpoint(ckpt: Path, args: FineTuneArguments, model, optimizer, scheduler) -> tuple[dict, dict]:

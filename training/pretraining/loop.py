@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import swap_in_checkpoint
 from .evaluation import char_eval
 from .init import grow_layers, init_embeddings, make_model
 from .objectives import make_masks, masked_lm_loss
@@ -32,15 +33,7 @@ def _save_checkpoint(ckpt: Path, model, optimizer, scheduler, state: dict) -> No
     torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
                tmp / "optimizer.pt")
     (tmp / "state.json").write_text(json.dumps(state, indent=1))
-    # swap atomically-ish: a crash mid-save leaves the previous checkpoint intact
-    old = ckpt.with_name(ckpt.name + ".old")
-    if ckpt.exists():
-        ckpt.rename(old)
-    tmp.rename(ckpt)
-    if old.exists():
-        import shutil
-
-        shutil.rmtree(old)
+    swap_in_checkpoint(tmp, ckpt)  # a crash mid-save leaves the previous checkpoint intact
 
 
 def _prior_training(init_dir: Path) -> dict:
