@@ -64,10 +64,9 @@ def fit_tfidf(train_ex, labels, seed: int = 13, negatives: list[str] = (), embed
                 rows.append(e)
                 weights.append(1.0)
     if written_swap_names > 0:
-        from .negatives import invent_written_names
+        from .negatives import invent_names_in_share
 
-        names_rng = random.Random(f"written-names|{seed}|1")
-        texts = [invent_written_names(t, names_rng) if names_rng.random() < written_swap_names else t for t in texts]
+        texts = invent_names_in_share(texts, written_swap_names, seed, epoch=1)
     if negatives:
         texts += list(negatives)
         rows += [Example("", t, []) for t in negatives]

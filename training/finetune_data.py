@@ -112,11 +112,10 @@ def epoch_examples(epoch: int, args, written: list[Example], pool: list[str]) ->
                 labels.append(e.labels)
                 weights.append(1.0)
     if args.written_swap_names > 0:
-        from .negatives import invent_written_names
+        from .negatives import invent_names_in_share
 
-        names_rng = random.Random(f"written-names|{args.seed}|{epoch}")  # its own stream: other draws unchanged
-        texts = [invent_written_names(t, names_rng) if names_rng.random() < args.written_swap_names else t
-                 for t in texts]
+        # its own random stream: the other draws of the epoch are unchanged
+        texts = invent_names_in_share(texts, args.written_swap_names, args.seed, epoch)
     if pool:
         n = min(args.negatives_per_epoch or len(written), len(pool))
         start = ((epoch - 1) * n) % len(pool)  # walk the pool: a fresh slice every epoch

@@ -233,6 +233,14 @@ def invent_written_names(text: str, rng: random.Random) -> str:
     return swap_entity_stems(text, lambda _stem: RealNameSwapper.invent(False, rng))
 
 
+def invent_names_in_share(texts: Sequence[str], share: float, seed: int, epoch: int) -> list[str]:
+    """`share` of the texts with invented company names (`invent_written_names`), drawn from the
+    stream of (seed, epoch) alone: fine-tuning's epoch `epoch` and a baseline fitted on the same
+    data (`training.evaluate.fit_tfidf`, epoch 1) invent the same names."""
+    rng = random.Random(f"written-names|{seed}|{epoch}")
+    return [invent_written_names(t, rng) if rng.random() < share else t for t in texts]
+
+
 def swap_real_names(lines: Sequence[str], share: float, seed: int = 13,
                     names: dict[str, bool] | None = None) -> list[str]:
     """`share` of the lines (those naming a listed real name among them) with their real names invented.
