@@ -14,53 +14,31 @@ with the negative weight varied too. Results: training/README.md.
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
 from ..combine import normalized_sets
-from ..data import default_real_dev, load_split, multi_hot, read_real_dev
 from ..evaluate import _Corpora, fit_tfidf
 from ..metrics import tune_thresholds
-from .ngram_common import alone_and_mix, cached_bert_logits, figures
+from .ngram_common import alone_and_mix, figures, load_trial, trial_arguments
 
 # (share of the shown negatives dropped as rumour-like, their loss weight: None = the recipe's)
 SETTINGS = ((0.0, None), (0.02, None), (0.05, None), (0.10, None), (0.05, 1.0), (0.0, 0.25))
 
 
-def margins(vec, ovr, texts, thr_logit) -> np.ndarray:
-    """Per text: the largest margin of a label's logit over that label's dev threshold."""
-    from rumorclf.normalize import normalize_text
-
-    z = ovr.decision_function(vec.transform([normalize_text(t) for t in texts]))
-    return (z - thr_logit).max(1)
+def margins(vec, ovr, clean_texts, thr_logit) -> np.ndarray:
+    """Per normalised text: the largest margin of a label's logit over that label's dev threshold."""
+    return (ovr.decision_function(vec.transform(clean_texts)) - thr_logit).max(1)
 
 
 def main(argv=None):
-    from rumorclf import RumorClassifier
     from rumorclf.ngram import CharNgramScorer
-    from rumorclf.normalize import normalize_text
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", help="a fine-tuned or combined model directory (its BERT half is mixed)")
-    p.add_argument("--cache", required=True, type=Path)
-    p.add_argument("--real-dev", default=default_real_dev())
-    p.add_argument("--only", type=int, nargs="*", help="indices into SETTINGS")
-    args = p.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(1)
-    args.cache.mkdir(parents=True, exist_ok=True)
-    clf = RumorClassifier.from_pretrained(args.model)
-    labels, tax, recipe = clf.labels, clf.taxonomy, clf.meta.get("training", {})
-    train, dev, test = (load_split(recipe.get(f"{s}_file") or s, tax) for s in ("train", "dev", "test"))
-    real = read_real_dev(args.real_dev)
-    sets = {"dev": [e.text for e in dev], "test": [e.text for e in test], "real": [r["text"] for r in real]}
-    clean = normalized_sets(sets)
-    bert = cached_bert_logits(clf, clean, args.cache)
-    y = {"dev": multi_hot(dev, labels), "test": multi_hot(test, labels)}
+    args = trial_arguments(__doc__, argv)
+    t = load_trial(args)
+    labels, recipe, train, dev, test, real, clean, bert, y = (t.labels, t.recipe, t.train, t.dev, t.test, t.real,
+                                                              t.clean, t.bert, t.y)
     seed, share = int(recipe.get("seed", 13)), float(recipe.get("embed_share", 0.0))
     pool = _Corpora().sample(recipe["negatives"], int(recipe["negatives_pool"]), seed, [e.text for e in train + dev + test],
                              swap_names=float(recipe.get("negatives_swap_names") or 0.0))
@@ -69,16 +47,16 @@ def main(argv=None):
 
     # cross-fitted rumour-likeness of every shown line, and of the unseen lines (mean of both fits)
     t0 = time.time()
-    halves = (shown[: n // 2], shown[n // 2:])
+    clean_shown, clean_unseen = (normalized_sets({"x": x})["x"] for x in (shown, unseen))
+    half = n // 2
     m_shown, m_unseen = np.zeros(n), np.zeros(len(unseen))
-    for k, (fit_on, scored) in enumerate(((halves[0], 1), (halves[1], 0))):
-        vec, ovr = fit_tfidf(train, labels, seed, fit_on, share, float(recipe.get("negative_weight", 1.0)))
-        dev_p = ovr.predict_proba(vec.transform([normalize_text(t) for t in sets["dev"]]))
-        cut = np.clip(np.asarray(tune_thresholds(y["dev"], dev_p)), 1e-4, 1 - 1e-4)
+    for fit_on, scored in ((slice(0, half), slice(half, n)), (slice(half, n), slice(0, half))):
+        vec, ovr = fit_tfidf(train, labels, seed, shown[fit_on], share, float(recipe.get("negative_weight", 1.0)))
+        cut = np.clip(np.asarray(tune_thresholds(y["dev"], ovr.predict_proba(vec.transform(clean["dev"])))),
+                      1e-4, 1 - 1e-4)
         thr_logit = np.log(cut / (1 - cut))
-        lo = 0 if scored == 0 else n // 2
-        m_shown[lo:lo + len(halves[scored])] = margins(vec, ovr, halves[scored], thr_logit)
-        m_unseen += margins(vec, ovr, unseen, thr_logit) / 2
+        m_shown[scored] = margins(vec, ovr, clean_shown[scored], thr_logit)
+        m_unseen += margins(vec, ovr, clean_unseen, thr_logit) / 2
     print(f"cross-fitted {n:,} shown and {len(unseen):,} unseen lines in {(time.time() - t0) / 60:.1f} min; "
           f"shown lines over a threshold: {(m_shown > 0).mean():.1%}, unseen: {(m_unseen > 0).mean():.1%}")
 

@@ -18,44 +18,23 @@ logits are cached in --cache. Results: training/README.md.
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
-from ..combine import normalized_sets
-from ..data import default_real_dev, load_split, multi_hot, read_real_dev
 from ..evaluate import _Corpora, fit_tfidf, rumours_flagged_at_false_alarms
 from .name_swap import swap_names
-from .ngram_common import alone_and_mix, cached_bert_logits, figures
+from .ngram_common import alone_and_mix, figures, load_trial, trial_arguments
 
 # (negatives_swap_names, written_swap_names, real negatives shown: 0 = the recipe's per-epoch count)
 SETTINGS = ((0.0, 0.0, 0), (1.0, 0.0, 0), (0.0, 1.0, 0), (1.0, 1.0, 0), (1.0, 0.5, 0), (1.0, 1.0, 20_000))
 
 
 def main(argv=None):
-    from rumorclf import RumorClassifier
     from rumorclf.ngram import CharNgramScorer
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", help="a fine-tuned or combined model directory (its BERT half is mixed)")
-    p.add_argument("--cache", required=True, type=Path)
-    p.add_argument("--real-dev", default=default_real_dev())
-    p.add_argument("--only", type=int, nargs="*", help="indices into SETTINGS")
-    p.add_argument("--threads", type=int, default=1)
-    args = p.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(args.threads)
-    args.cache.mkdir(parents=True, exist_ok=True)
-    clf = RumorClassifier.from_pretrained(args.model)
-    labels, tax, recipe = clf.labels, clf.taxonomy, clf.meta.get("training", {})
-    train, dev, test = (load_split(recipe.get(f"{s}_file") or s, tax) for s in ("train", "dev", "test"))
-    real = read_real_dev(args.real_dev)
-    sets = {"dev": [e.text for e in dev], "test": [e.text for e in test], "real": [r["text"] for r in real],
-            "real_fictional": [swap_names(r["text"]) for r in real]}
-    clean = normalized_sets(sets)
-    bert = cached_bert_logits(clf, clean, args.cache)
-    y = {"dev": multi_hot(dev, labels), "test": multi_hot(test, labels)}
+    args = trial_arguments(__doc__, argv)
+    t = load_trial(args, {"real_fictional": swap_names})
+    labels, recipe, train, dev, test, real, clean, bert, y = (t.labels, t.recipe, t.train, t.dev, t.test, t.real,
+                                                              t.clean, t.bert, t.y)
     corpora, labelled = _Corpora(), [e.text for e in train + dev + test]
     pool_size, seed = int(recipe["negatives_pool"]), int(recipe.get("seed", 13))
     per_epoch = int(recipe.get("negatives_per_epoch") or 0)
