@@ -43,12 +43,28 @@ def fit_tfidf(train_ex, labels, seed: int = 13, negatives: list[str] = (), embed
     the baseline the same data the fine-tuned model had. The defaults are the baseline;
     `ngram_range`, `C` and `max_features` are for trials (training/trials/ngram_features.py).
     """
-    import random
-
     import sklearn
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
+
+    texts, y, weights = tfidf_training_set(train_ex, labels, seed, negatives, embed_share, negative_weight,
+                                           written_swap_names)
+    vec = TfidfVectorizer(analyzer="char", ngram_range=tuple(ngram_range), min_df=2, sublinear_tf=True,
+                          max_features=max_features)
+    x = vec.fit_transform(texts)
+    with sklearn.config_context(enable_metadata_routing=True):  # routes sample_weight to each binary LR
+        lr = LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed)
+        clf = OneVsRestClassifier(lr.set_fit_request(sample_weight=True))
+        clf.fit(x, y, sample_weight=weights)
+    return vec, clf
+
+
+def tfidf_training_set(train_ex, labels, seed: int = 13, negatives: list[str] = (), embed_share: float = 0.0,
+                       negative_weight: float = 1.0, written_swap_names: float = 0.0):
+    """What `fit_tfidf` fits on: (normalised texts, multi-hot labels, sample weights) of the written
+    posts, their copies embedded in real text (a share `embed_share`), and the real negatives."""
+    import random
 
     from .data import Example
     from .negatives import embed_in_real_text
@@ -71,15 +87,7 @@ def fit_tfidf(train_ex, labels, seed: int = 13, negatives: list[str] = (), embed
         texts += list(negatives)
         rows += [Example("", t, []) for t in negatives]
         weights += [negative_weight] * len(negatives)
-    vec = TfidfVectorizer(analyzer="char", ngram_range=tuple(ngram_range), min_df=2, sublinear_tf=True,
-                          max_features=max_features)
-    x = vec.fit_transform([normalize_text(t) for t in texts])
-    y = multi_hot(rows, labels)
-    with sklearn.config_context(enable_metadata_routing=True):  # routes sample_weight to each binary LR
-        lr = LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed)
-        clf = OneVsRestClassifier(lr.set_fit_request(sample_weight=True))
-        clf.fit(x, y, sample_weight=np.asarray(weights))
-    return vec, clf
+    return [normalize_text(t) for t in texts], multi_hot(rows, labels), np.asarray(weights)
 
 
 def tfidf_baseline(train_ex, dev_ex, labels, seed: int = 13, negatives: list[str] = (),
