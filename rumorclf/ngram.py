@@ -42,7 +42,7 @@ class CharNgramScorer:
 
     def __init__(self, vocab: Sequence[str], idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
                  ngram_range=(1, 3), lowercase: bool = True, sublinear_tf: bool = True,
-                 window: int = 0, stride: int = 0):
+                 window: int = 0, stride: int = 0, window_margin: float | None = None):
         self.vocab = list(vocab)
         self.index = {g: i for i, g in enumerate(self.vocab)}
         self.idf = np.asarray(idf, dtype=np.float32)
@@ -57,6 +57,12 @@ class CharNgramScorer:
         self.window, self.stride = int(window), int(stride)
         if self.window < 0 or not 0 <= self.stride < max(self.window, 1):
             raise ValueError(f"n-gram window {window} / stride {stride}: need window >= 0 and 0 <= stride < window")
+        # window_margin set: the whole text is scored too, and a window counts `window_margin` logits
+        # less than its own score, so a long post is flagged by its whole text or by one stretch
+        # clearly over the cut: embedded sentences are kept without the false alarms of windows alone
+        self.window_margin = None if window_margin is None else float(window_margin)
+        if self.window_margin is not None and (self.window_margin < 0 or not self.window):
+            raise ValueError(f"n-gram window margin {window_margin}: needs a window and a margin >= 0")
         n = len(self.vocab)
         if len(self.index) != n:
             raise ValueError("the n-gram vocabulary has duplicate entries")
@@ -97,6 +103,7 @@ class CharNgramScorer:
         return {"weights": WEIGHTS_NAME, "vocab": VOCAB_NAME, "analyzer": "char",
                 "ngram_range": list(self.ngram_range), "lowercase": self.lowercase,
                 "sublinear_tf": self.sublinear_tf, "window": self.window, "stride": self.stride,
+                **({} if self.window_margin is None else {"window_margin": self.window_margin}),
                 "n_features": len(self.vocab)}
 
     def save(self, path: str | Path) -> dict:
@@ -125,7 +132,7 @@ class CharNgramScorer:
         t = load_file(str(weights))
         return cls(json.loads(vocab.read_text(encoding="utf-8")), t["idf"], t["coef"], t["intercept"],
                    cfg.get("ngram_range", (1, 3)), cfg.get("lowercase", True), cfg.get("sublinear_tf", True),
-                   cfg.get("window", 0), cfg.get("stride", 0))
+                   cfg.get("window", 0), cfg.get("stride", 0), cfg.get("window_margin"))
 
     # ------------------------------------------------------------------ scoring
     def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -156,8 +163,12 @@ class CharNgramScorer:
         return [text[s:s + self.window] for s in [*range(0, last, step), last]]
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, n_labels) decision values of already-normalised texts (max over windows, if set)."""
+        """(n, n_labels) decision values of already-normalised texts: max over windows, if set, and
+        with a window margin the larger of the whole text's and (windows' - margin)."""
         out = np.empty((len(texts), self.n_labels), dtype=np.float32)
         for i, text in enumerate(texts):
-            out[i] = np.max([self._logit(piece) for piece in self.pieces(text)], axis=0)
+            pieces = self.pieces(text)
+            out[i] = np.max([self._logit(piece) for piece in pieces], axis=0)
+            if self.window_margin is not None and len(pieces) > 1:
+                out[i] = np.maximum(self._logit(text), out[i] - self.window_margin)
         return out

@@ -102,9 +102,9 @@ def test_classifier_mixes_the_ngram_logits_and_round_trips(tmp_path, tiny_model_
         RumorClassifier.from_pretrained(tmp_path / "combined")
 
 
-def test_combine_chooses_the_mix_on_dev_and_writes_a_working_model(tmp_path, tiny_clf):
+def _combine_inputs(tmp_path, tiny_clf):
+    """A tiny BERT directory whose recipe names a tiny train and dev split."""
     from rumorclf import Taxonomy
-    from training import combine
 
     labels = Taxonomy.default().labels
     rows = [{"text": f"鑫达科技老板跑路{i}倒闭", "labels": ["rumor"]} for i in range(10)]
@@ -117,7 +117,14 @@ def test_combine_chooses_the_mix_on_dev_and_writes_a_working_model(tmp_path, tin
     tiny_clf.meta = {**tiny_clf.meta, "training": {"train_file": str(tmp_path / "train.jsonl"),
                                                    "dev_file": str(tmp_path / "dev.jsonl"), "seed": 13}}
     tiny_clf.save_pretrained(tmp_path / "bert")
+
+
+def test_combine_chooses_the_mix_on_dev_and_writes_a_working_model(tmp_path, tiny_clf):
+    from training import combine
+
+    _combine_inputs(tmp_path, tiny_clf)
     report = combine.combine(str(tmp_path / "bert"), str(tmp_path / "out"), test=str(tmp_path / "dev.jsonl"))
+    assert "windows" not in report  # the recipe names no real corpus: whole posts
     weights = [r["weight"] for r in report["grid"]]
     assert weights[0] == 0.0 and weights[-1] == 1.0
     assert report["combined"]["weight"] < 1.0  # a combination, never the baseline alone
@@ -146,3 +153,58 @@ def test_windows_cover_the_text_and_keep_a_short_stretch_from_being_averaged_awa
                                np.max([scorer.logits([x])[0] for x in pieces], axis=0), rtol=1e-6)
     with pytest.raises(ValueError):
         CharNgramScorer.from_sklearn(vec, ovr).__class__(["a"], [1.0], [[1.0]], [0.0], window=10, stride=10)
+
+
+def test_a_window_margin_scores_the_whole_text_or_a_window_over_it(tmp_path):
+    from rumorclf.ngram import CharNgramScorer
+
+    vec, ovr = _fitted()
+    fitted = CharNgramScorer.from_sklearn(vec, ovr)
+    both = CharNgramScorer.load(tmp_path, CharNgramScorer(fitted.vocab, fitted.idf, fitted.coef, fitted.intercept,
+                                                          window=20, stride=5, window_margin=1.5).save(tmp_path))
+    assert both.window_margin == 1.5  # survives saving
+    whole = CharNgramScorer(both.vocab, both.idf, both.coef, both.intercept)  # the saved (fp16) weights
+    windows = CharNgramScorer(both.vocab, both.idf, both.coef, both.intercept, window=20, stride=5)
+    texts = ["今天天气不错出去走走" * 9 + "删帖500元一条", "删帖500元一条" * 6, "短文本"]
+    expect = np.maximum(whole.logits(texts), windows.logits(texts) - 1.5)
+    expect[2] = whole.logits(texts[2:])[0]  # a text no longer than a window is scored once
+    np.testing.assert_allclose(both.logits(texts), expect, rtol=1e-6)
+    # the margin matters: the long post's window beats its whole text by less than it, or more
+    assert not np.allclose(both.logits(texts[:1]), whole.logits(texts[:1])) or \
+        not np.allclose(both.logits(texts[:1]), windows.logits(texts[:1]) - 1.5)
+    for bad in ({"window": 0, "window_margin": 1.0}, {"window": 20, "stride": 5, "window_margin": -1.0}):
+        with pytest.raises(ValueError):
+            CharNgramScorer(whole.vocab, whole.idf, whole.coef, whole.intercept, **bad)
+    assert "window_margin" not in whole.config()  # old model directories read the same
+
+
+def test_combine_tries_windows_at_a_margin_and_ships_what_it_measured(tmp_path, tiny_clf, monkeypatch):
+    from training import combine
+
+    _combine_inputs(tmp_path, tiny_clf)
+    context = [f"今天的天气很好我们一起去公园散步吧第{i}天。顺便买了点水果回家。" * 3 for i in range(40)]
+    monkeypatch.setattr(combine, "_embedding_context", lambda recipe, test_ex: context)
+    report = combine.combine(str(tmp_path / "bert"), str(tmp_path / "out"), test=str(tmp_path / "dev.jsonl"))
+    rows = report["windows"]["rows"]
+    assert len(rows) == 1 + len(combine.WINDOW_GRID) * len(combine.MARGIN_GRID) and rows[0]["window"] == 0
+    out = RumorClassifier.from_pretrained(tmp_path / "out")
+    chosen = report["windows"]["chosen"]
+    # embedded in long ordinary text the tiny model loses labels that a window keeps: one is chosen
+    assert chosen and chosen["dev_macro_f1"] >= rows[0]["dev_macro_f1"]
+    assert chosen["embedded_kept"] > rows[0]["embedded_kept"]
+    assert out.ngram.window == chosen["window"]  # what was chosen is what ships
+    w, t = report["combined"]["weight"], out.mix_temperature
+    assert out.ngram.window_margin == pytest.approx(chosen["margin"] * t / w, rel=1e-5)
+    assert report["combined"]["dev_macro_f1"] == chosen["dev_macro_f1"]
+
+
+def test_choose_window_keeps_dev_and_takes_the_most_embedded_labels():
+    from training.combine import choose_window
+
+    whole = {"window": 0, "margin": None, "dev_macro_f1": 0.80, "embedded_kept": 0.40}
+    rows = [whole, {"window": 64, "margin": 1.0, "dev_macro_f1": 0.79, "embedded_kept": 0.90},  # costs dev
+            {"window": 64, "margin": 2.0, "dev_macro_f1": 0.80, "embedded_kept": 0.60},
+            {"window": 126, "margin": 3.0, "dev_macro_f1": 0.81, "embedded_kept": 0.60},  # tie: larger margin
+            {"window": 32, "margin": 4.0, "dev_macro_f1": 0.82, "embedded_kept": 0.30}]
+    assert choose_window(rows) == rows[3]
+    assert choose_window([whole, rows[1], rows[4]]) is None  # nothing keeps dev and more labels

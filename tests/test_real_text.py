@@ -196,6 +196,16 @@ def test_rumours_flagged_at_a_fixed_false_alarm_rate():
     assert rumours_flagged_at_false_alarms(scores, real, false_alarms=0.10) == 0.75
 
 
+def test_rumours_flagged_at_false_alarms_ranks_by_margin_over_thresholds():
+    from training.evaluate import rumours_flagged_at_false_alarms
+
+    # label 0 scores true news high but has a high threshold; label 1 finds two rumours over its low one
+    real = [{"source_label": "nonrumor"}] * 100 + [{"source_label": "rumor", "enterprise_related": True}] * 4
+    scores = np.c_[np.r_[np.arange(100) / 100, np.zeros(4)], np.r_[np.zeros(100), [0.5, 0.45, 0.1, 0.0]]]
+    assert rumours_flagged_at_false_alarms(scores, real) == 0.0  # raw max: the rumours sit under true news
+    assert rumours_flagged_at_false_alarms(scores, real, thresholds=np.array([0.9, 0.2])) == 0.5
+
+
 def test_embedding_check_tells_a_sentence_detector_from_a_length_averager():
     from training.data import Example
     from training.evaluate import embedding_check

@@ -120,10 +120,17 @@ def real_post_figures(scores: np.ndarray, thresholds, real: list[dict]) -> dict:
             "real_nonrumor_posts": int(non.sum()), "real_enterprise_rumour_posts": int(ent.sum())}
 
 
-def rumours_flagged_at_false_alarms(scores: np.ndarray, real: list[dict], false_alarms: float = 0.03) -> float:
+def rumours_flagged_at_false_alarms(scores: np.ndarray, real: list[dict], false_alarms: float = 0.03,
+                                    thresholds=None) -> float:
     """Threshold-free ranking figure: the share of real enterprise rumours flagged when the "any label"
-    score (max over labels) is cut so that exactly `false_alarms` of real true news is flagged."""
-    top = np.asarray(scores).max(1)
+    score is cut so that exactly `false_alarms` of real true news is flagged.
+
+    The any-label score is the max over labels of `scores`, or, given per-label `thresholds` (in the
+    scores' space: logits for logits), of the margin `scores - thresholds`: the ranking by which the
+    model's own decision rule flags posts when every threshold is moved by the same amount.
+    """
+    top = np.asarray(scores) if thresholds is None else np.asarray(scores) - np.asarray(thresholds)
+    top = top.max(1)
     non, ent = real_post_groups(real)
     return float(np.mean(top[ent] > np.quantile(top[non], 1.0 - false_alarms)))
 
@@ -154,15 +161,21 @@ def embedding_variants(post: str, real: list[str], rng) -> dict[str, str]:
 def embedding_check(score_fn, thresholds, examples, labels: list[str], real: list[str], seed: int = 7) -> dict:
     """Share of the labels a model gives a dev infringing post alone that it still gives the post
     embedded in real text (after 1-5 sentences, inside a review, at the start of a ~1,500-char post)."""
+    thr = np.asarray(thresholds, dtype=np.float32)
+    pos, forms = embedded_forms(examples, real, seed)
+    alone = score_fn([e.text for e in pos]) >= thr
+    return labels_kept(alone, multi_hot(pos, labels).astype(bool),
+                       {form: score_fn(texts) >= thr for form, texts in forms.items()})
+
+
+def embedded_forms(examples, real: list[str], seed: int = 7) -> tuple[list, dict[str, list[str]]]:
+    """The infringing examples and, per form of `embedding_variants`, their texts placed in `real` text."""
     import random
 
     rng = random.Random(seed)
-    thr = np.asarray(thresholds, dtype=np.float32)
     pos = [e for e in examples if e.labels]
-    alone = score_fn([e.text for e in pos]) >= thr
     variants = [embedding_variants(e.text, real, rng) for e in pos]
-    return labels_kept(alone, multi_hot(pos, labels).astype(bool),
-                       {form: score_fn([v[form] for v in variants]) >= thr for form in variants[0]})
+    return pos, {form: [v[form] for v in variants] for form in (variants[0] if variants else {})}
 
 
 def labels_kept(alone: np.ndarray, gold: np.ndarray, embedded: dict[str, np.ndarray]) -> dict:
