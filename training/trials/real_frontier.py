@@ -111,7 +111,7 @@ def main(argv=None):
                 f"{flags('cal').any(1).mean():.1%} | {kept['all']:.0%} ("
                 + " / ".join(f"{kept[k]:.0%}" for k in FORMS) + ") |")
 
-    grid, _ = choose_mix(d["bert_dev"], d["ng0_dev"], y_dev, labels)
+    grid, whole = choose_mix(d["bert_dev"], d["ng0_dev"], y_dev, labels)
     print("real enterprise rumours flagged at 3% real false alarms (threshold-free), ranked by the max label "
           "logit / by the max margin over the dev thresholds (the decision rule with every threshold shifted):")
     for r in grid:
@@ -130,14 +130,13 @@ def main(argv=None):
                       _logit(best["thresholds"]) + delta))
     # whole post, or windows at a stricter cut: a post is flagged by its whole-post mix, or by one
     # window of the same mix scored e logits over the threshold (keeps embedded sentences, fewer alarms)
-    _, best = choose_mix(d["bert_dev"], d["ng0_dev"], y_dev, labels)
-    w, t = best["weight"], best["temperature"]
+    w, t = whole["weight"], whole["temperature"]
     for win in WINDOWS[1:]:
         for e in (0.5, 1.0, 2.0, 3.0):
             print(row(f"whole post, or {win}-char windows at + {e:g}", w, 0.0,
                       lambda k: np.maximum((1 - w) * d["bert_" + k] + w * d["ng0_" + k],
                                            (1 - w) * d["bert_" + k] + w * d[f"ng{win}_" + k] - e * t) / t,
-                      _logit(best["thresholds"])))
+                      _logit(whole["thresholds"])))
     # the BERT half alone, thresholds tuned on dev: does it lose embedded labels too?
     thr = _logit(tune_thresholds(y_dev, _sigmoid(d["bert_dev"])))
     print(row("BERT alone", 0, 0.0, lambda k: d["bert_" + k], thr))
