@@ -28,7 +28,8 @@ import time
 import numpy as np
 
 from ..combine import WEIGHT_GRID, _sigmoid
-from ..evaluate import _Corpora, real_post_figures, rumours_flagged_at_false_alarms, tfidf_training_set
+from ..evaluate import (_Corpora, fit_tfidf, real_post_figures, rumours_flagged_at_false_alarms,
+                        tfidf_training_set)
 from ..metrics import compute_metrics, predict_sets
 from .combination import _logit
 from .ngram_common import alone_and_mix, load_trial, trial_arguments
@@ -36,23 +37,17 @@ from .ngram_common import alone_and_mix, load_trial, trial_arguments
 C_GRID = (10.0, 1.0)  # the any head's inverse regularisation: the labels' own, and stronger
 
 
-def fit_heads(texts, y, weights, seed: int, C: float):
-    """The baseline's TF-IDF vectoriser and its one-vs-rest labels, plus an any-label head per C."""
-    import sklearn
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def fit_heads(train, labels, seed: int, negatives, embed_share: float, negative_weight: float):
+    """The baseline (`fit_tfidf`: vectoriser and one-vs-rest labels), plus an any-label head per C
+    fitted on the same features, texts and sample weights."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
 
-    vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=200_000)
-    x = vec.fit_transform(texts)
-    with sklearn.config_context(enable_metadata_routing=True):
-        lr = LogisticRegression(C=C, max_iter=2000, class_weight="balanced", random_state=seed)
-        ovr = OneVsRestClassifier(lr.set_fit_request(sample_weight=True)).fit(x, y, sample_weight=weights)
-    heads = {}
-    for c in C_GRID:
-        heads[c] = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=seed).fit(
-            x, y.any(1).astype(int), sample_weight=weights)
-    return vec, ovr, heads
+    vec, ovr = fit_tfidf(train, labels, seed, negatives, embed_share, negative_weight)
+    texts, y, weights = tfidf_training_set(train, labels, seed, negatives, embed_share, negative_weight)
+    x = vec.transform(texts)
+    heads = {c: LogisticRegression(C=c, max_iter=2000, class_weight="balanced", random_state=seed).fit(
+        x, y.any(1).astype(int), sample_weight=weights) for c in C_GRID}
+    return vec, ovr, heads, len(texts)
 
 
 def gated(z_labels: np.ndarray, thr: np.ndarray, z_any: np.ndarray, cut: float) -> np.ndarray:
@@ -81,10 +76,9 @@ def main(argv=None):
     pool = corpora.sample(recipe["negatives"], int(recipe["negatives_pool"]), seed, labelled)
     neg = pool[:int(recipe.get("negatives_per_epoch") or 0) or len(pool)]
     t0 = time.time()
-    texts, ytr, weights = tfidf_training_set(train, labels, seed, neg, float(recipe.get("embed_share", 0.0)),
-                                             float(recipe.get("negative_weight", 1.0)))
-    vec, ovr, heads = fit_heads(texts, ytr, weights, seed, 10.0)
-    print(f"fitted in {(time.time() - t0) / 60:.1f} min on {len(texts):,} lines", flush=True)
+    vec, ovr, heads, lines = fit_heads(train, labels, seed, neg, float(recipe.get("embed_share", 0.0)),
+                                       float(recipe.get("negative_weight", 1.0)))
+    print(f"fitted in {(time.time() - t0) / 60:.1f} min on {lines:,} lines", flush=True)
     xs = {k: vec.transform(v) for k, v in clean.items()}
     gram = {k: ovr.decision_function(x) for k, x in xs.items()}
     anys = {c: {k: h.decision_function(x) for k, x in xs.items()} for c, h in heads.items()}
